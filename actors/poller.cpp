@@ -1,0 +1,198 @@
+#include "actors/poller.hpp"
+
+#include "log/log.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+namespace edgemes::actors {
+
+namespace {
+
+using poll_atom = caf::atom_constant<caf::atom("polled")>;
+
+struct poll_outcome {
+  int64_t ts_ms = 0;
+  bool ok = false;
+  std::string error;
+  adapters::extractor::result extracted;
+};
+
+} // namespace
+} // namespace edgemes::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(edgemes::actors::poll_outcome)
+
+namespace edgemes::actors {
+
+namespace {
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+poll_outcome run_poll(adapters::source& src, const adapters::extractor& ex, int64_t ts) {
+  poll_outcome out;
+  out.ts_ms = ts;
+  auto reply = src.poll();
+  out.ok = reply.ok;
+  if (reply.ok)
+    out.extracted = ex.apply(reply.document);
+  else
+    out.error = std::move(reply.error);
+  return out;
+}
+
+struct poller_state {
+  poller_parts parts;
+  storage::status_row status;
+  int64_t failures = 0;             // consecutive
+  bool in_flight = false;
+  bool stopping = false;
+  std::chrono::steady_clock::time_point started;
+  caf::response_promise stop_promise;
+  int value_slots = 0;              // size of a poll_row's values
+
+  std::chrono::milliseconds next_delay() const {
+    const auto& s = parts.settings;
+    int64_t delay = s.interval_ms;
+    if (failures > 0) {
+      int64_t cap = std::max(s.interval_ms, s.max_backoff_ms);
+      int shift = static_cast<int>(std::min<int64_t>(failures - 1, 20));
+      delay = std::min(cap, s.interval_ms << shift);
+    }
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    return std::max(std::chrono::milliseconds(0), std::chrono::milliseconds(delay) - elapsed);
+  }
+
+  // Turns an outcome into one report for the writer and updates the status.
+  void handle(poll_outcome& o) {
+    const auto& s = parts.settings;
+    poll_report r;
+    status.last_poll_ms = o.ts_ms;
+    if (o.ok) {
+      bool came_back = status.status == "offline";
+      failures = 0;
+      ++status.polls_ok;
+      status.last_ok_ms = o.ts_ms;
+      status.status = "online";
+      auto& ex = o.extracted;
+      status.poll_problems += static_cast<int64_t>(ex.problems.size());
+      if (!ex.problems.empty())
+        status.last_error = ex.problems.back();
+      else if (came_back || !status.last_error.empty())
+        status.last_error.clear();
+      r.poll.machine_id = parts.binding.machine_id;
+      r.poll.ts_ms = o.ts_ms;
+      r.poll.values.assign(static_cast<size_t>(value_slots),
+                           std::numeric_limits<double>::quiet_NaN());
+      for (size_t i = 0; i < ex.values.size() && i < parts.binding.slots.size(); ++i) {
+        if (!std::isnan(ex.values[i])) {
+          r.poll.values[static_cast<size_t>(parts.binding.slots[i])] = ex.values[i];
+          ++r.samples;
+        }
+      }
+      if (r.samples == 0)
+        r.poll.values.clear();
+      if (ex.state) {
+        r.has_state = true;
+        r.state = {parts.binding.machine_id, o.ts_ms, *ex.state};
+      }
+    } else {
+      ++failures;
+      ++status.polls_failed;
+      status.last_error = o.error;
+      if (failures == s.offline_after) {
+        if (status.status != "offline")
+          log::warn("poller", s.ident + " is offline after " + std::to_string(failures) +
+                                  " failed polls: " + o.error);
+        status.status = "offline";
+        r.has_state = true;
+        r.state = {parts.binding.machine_id, o.ts_ms, "OFFLINE"};
+      }
+    }
+    r.status = status;
+    if (!parts.gauge->try_reserve(r.samples))
+      return;  // counted as dropped by the gauge
+    caf::anon_send(parts.writer, std::move(r));
+  }
+};
+
+caf::behavior poller_impl(caf::stateful_actor<poller_state>* self,
+                          std::shared_ptr<poller_parts> init) {
+  auto& st = self->state;
+  st.parts = std::move(*init);
+  st.status.machine_id = st.parts.binding.machine_id;
+  st.status.status = "unknown";
+  for (int slot : st.parts.binding.slots)
+    st.value_slots = std::max(st.value_slots, slot + 1);
+  self->delayed_send(self, std::chrono::milliseconds(st.parts.settings.start_delay_ms),
+                     tick_atom::value);
+  auto finish_stop = [self] {
+    if (self->state.stop_promise.pending())
+      self->state.stop_promise.deliver(done_atom::value);
+    self->quit();
+  };
+  return {
+    [self](tick_atom) {
+      auto& st = self->state;
+      if (st.stopping || st.in_flight)
+        return;
+      st.in_flight = true;
+      st.started = std::chrono::steady_clock::now();
+      auto ts = wall_ms();
+      if (!st.parts.source->blocking()) {
+        auto outcome = run_poll(*st.parts.source, *st.parts.extractor, ts);
+        self->send(self, poll_atom::value, std::move(outcome));
+        return;
+      }
+      auto me = caf::actor_cast<caf::actor>(self);
+      auto src = st.parts.source;
+      auto ex = st.parts.extractor;
+      bool queued = st.parts.pool->submit([me, src, ex, ts] {
+        caf::anon_send(me, poll_atom::value, run_poll(*src, *ex, ts));
+      });
+      if (!queued) {
+        poll_outcome o;
+        o.ts_ms = ts;
+        o.error = "poll not started: all HTTP poll workers busy and their queue full";
+        self->send(self, poll_atom::value, std::move(o));
+      }
+    },
+    [self, finish_stop](poll_atom, poll_outcome& o) {
+      auto& st = self->state;
+      st.in_flight = false;
+      st.handle(o);
+      if (st.stopping) {
+        finish_stop();
+        return;
+      }
+      self->delayed_send(self, st.next_delay(), tick_atom::value);
+    },
+    [self, finish_stop](stop_atom) -> caf::result<done_atom> {
+      auto& st = self->state;
+      st.stopping = true;
+      if (!st.in_flight) {
+        self->quit();
+        return done_atom::value;
+      }
+      st.stop_promise = self->make_response_promise();
+      return st.stop_promise;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_poller(caf::actor_system& sys, poller_parts parts) {
+  return sys.spawn(poller_impl, std::make_shared<poller_parts>(std::move(parts)));
+}
+
+} // namespace edgemes::actors

@@ -1,0 +1,59 @@
+// actors/poller: one actor per machine, polling it on its own interval.
+//
+// Owns the machine's adapter source and extractor. A poll is stamped with the
+// wall-clock time (epoch ms) at which it started. Non-blocking sources (sim)
+// are polled inline; blocking ones (http_json) run on the shared
+// blocking_pool, never on a CAF scheduler thread, and report back by message.
+// At most one poll per machine is in flight; the next starts one interval
+// after the previous one started (or at once if the poll took longer).
+//
+// Connection status, a transition table:
+//   unknown --poll ok--------------------------------> online
+//   unknown --offline_after consecutive failures-----> offline
+//   online  --poll ok--------------------------------> online
+//   online  --offline_after consecutive failures-----> offline  (records state OFFLINE)
+//   offline --poll ok--------------------------------> online   (records the reported state)
+// Fewer failures than offline_after keep the current status. After a failure
+// the next poll waits interval * 2^(failures-1), capped at
+// max(interval, max_backoff_ms); a success returns to the plain interval.
+//
+// Each poll's samples are reserved in the ingest gauge before being sent to
+// the writer; a refused reservation drops them (counted there).
+//
+// Messages: stop_atom -> done_atom: stop polling, wait for the poll in
+// flight (bounded by the source's timeout), send its report, then quit.
+#pragma once
+
+#include "actors/ingest.hpp"
+#include "actors/messages.hpp"
+#include "adapters/adapter.hpp"
+#include "adapters/blocking_pool.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <string>
+
+namespace edgemes::actors {
+
+struct poller_settings {
+  std::string ident;                 // machine id, for logs
+  int64_t interval_ms = 1000;
+  int64_t max_backoff_ms = 10000;
+  int64_t offline_after = 3;
+  int64_t start_delay_ms = 0;        // spreads the first polls of many machines
+};
+
+struct poller_parts {
+  poller_settings settings;
+  storage::machine_binding binding;  // slots of the extractor's metrics, in order
+  std::shared_ptr<adapters::source> source;
+  std::shared_ptr<const adapters::extractor> extractor;
+  writer_actor writer;
+  std::shared_ptr<ingest_gauge> gauge;
+  std::shared_ptr<adapters::blocking_pool> pool;
+};
+
+caf::actor spawn_poller(caf::actor_system& sys, poller_parts parts);
+
+} // namespace edgemes::actors

@@ -1,0 +1,276 @@
+// adapters/http_json: polls a machine that answers GET with a JSON document.
+//
+// One httplib::Client per source keeps its connection alive between polls.
+// The poll deadline covers the whole request: connect, write and each read
+// wait are bounded by timeout_ms, and the response and body callbacks cancel
+// the request once the deadline has passed, so a machine that dribbles its
+// reply byte by byte cannot hold a poll much longer than timeout_ms. The body
+// is streamed into a buffer that is never allowed past max_reply_bytes.
+// poll() never throws; every failure becomes an error text.
+#include "adapters/adapter.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <exception>
+
+namespace edgemes::adapters {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct url_parts {
+  std::string host;
+  int port = 80;
+  std::string target;  // path and query, at least "/"
+};
+
+bool parse_url(const std::string& url, url_parts& out, std::string& why) {
+  const std::string scheme = "http://";
+  if (url.compare(0, scheme.size(), scheme) != 0) {
+    why = url.compare(0, 8, "https://") == 0
+              ? "https is not supported; machines are polled over plain http://"
+              : "the URL must start with http://";
+    return false;
+  }
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+      why = "the URL contains a space or control character";
+      return false;
+    }
+  }
+  std::string rest = url.substr(scheme.size());
+  size_t slash = rest.find_first_of("/?#");
+  std::string authority = rest.substr(0, slash);
+  std::string target = slash == std::string::npos ? "/" : rest.substr(slash);
+  if (!target.empty() && target[0] == '?')
+    target = "/" + target;
+  if (target.find('#') != std::string::npos) {
+    why = "the URL has a #fragment, which is never sent to a server";
+    return false;
+  }
+  if (authority.find('@') != std::string::npos) {
+    why = "user:password@ in the URL is not supported";
+    return false;
+  }
+  std::string host = authority, port_text;
+  if (!authority.empty() && authority[0] == '[') {  // [IPv6]:port
+    size_t close = authority.find(']');
+    if (close == std::string::npos) {
+      why = "unclosed '[' in the host";
+      return false;
+    }
+    host = authority.substr(1, close - 1);
+    std::string after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') {
+        why = "unexpected text after ']' in the host";
+        return false;
+      }
+      port_text = after.substr(1);
+      if (port_text.empty()) {
+        why = "empty port after ':'";
+        return false;
+      }
+    }
+  } else {
+    size_t colon = authority.find(':');
+    if (colon != std::string::npos) {
+      host = authority.substr(0, colon);
+      port_text = authority.substr(colon + 1);
+      if (port_text.empty()) {
+        why = "empty port after ':'";
+        return false;
+      }
+    }
+  }
+  if (host.empty()) {
+    why = "the URL has no host";
+    return false;
+  }
+  int port = 80;
+  if (!port_text.empty()) {
+    if (port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos) {
+      why = "port '" + port_text + "' is not a number from 1 to 65535";
+      return false;
+    }
+    port = std::stoi(port_text);
+    if (port < 1 || port > 65535) {
+      why = "port '" + port_text + "' is not a number from 1 to 65535";
+      return false;
+    }
+  }
+  out.host = host;
+  out.port = port;
+  out.target = target;
+  return true;
+}
+
+// A one-line excerpt of at most `max` characters, for error texts.
+std::string excerpt(const std::string& text, size_t max) {
+  std::string out;
+  for (char c : text) {
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
+  return out;
+}
+
+class http_json_source final : public source {
+public:
+  http_json_source(url_parts url, int64_t timeout_ms, int64_t max_reply_bytes)
+      : url_(std::move(url)),
+        timeout_ms_(timeout_ms > 0 ? timeout_ms : 1),
+        max_bytes_(max_reply_bytes > 0 ? static_cast<uint64_t>(max_reply_bytes) : 0),
+        client_(url_.host, url_.port) {
+    time_t sec = static_cast<time_t>(timeout_ms_ / 1000);
+    time_t usec = static_cast<time_t>((timeout_ms_ % 1000) * 1000);
+    client_.set_keep_alive(true);
+    client_.set_connection_timeout(sec, usec);
+    client_.set_read_timeout(sec, usec);
+    client_.set_write_timeout(sec, usec);
+  }
+
+  bool blocking() const override { return true; }
+
+  poll_reply poll() override {
+    try {
+      return poll_once();
+    } catch (const std::exception& e) {
+      return failure(std::string("poll failed: ") + e.what());
+    } catch (...) {
+      return failure("poll failed");
+    }
+  }
+
+private:
+  static poll_reply failure(std::string error) {
+    poll_reply r;
+    r.error = std::move(error);
+    return r;
+  }
+
+  std::string timeout_text() const { return "timeout after " + std::to_string(timeout_ms_) + " ms"; }
+  std::string too_large_text() const {
+    return "reply larger than " + std::to_string(max_bytes_) + " bytes";
+  }
+  std::string where() const { return url_.host + ":" + std::to_string(url_.port); }
+
+  poll_reply poll_once() {
+    const auto start = clock_type::now();
+    const auto deadline = start + std::chrono::milliseconds(timeout_ms_);
+    bool late = false, too_large = false;
+    int status = 0;
+    std::string reason, body;
+
+    auto past_deadline = [&] {
+      if (clock_type::now() > deadline)
+        late = true;
+      return late;
+    };
+    auto on_response = [&](const httplib::Response& r) {
+      status = r.status;
+      reason = r.reason;
+      if (r.has_header("Content-Length")) {
+        uint64_t length = r.get_header_value<uint64_t>("Content-Length");
+        if (length > max_bytes_ && status >= 200 && status < 300) {
+          too_large = true;
+          return false;
+        }
+      }
+      return !past_deadline();
+    };
+    auto on_body = [&](const char* data, size_t n) {
+      if (past_deadline())
+        return false;
+      if (body.size() + n > max_bytes_) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    };
+    auto on_progress = [&](uint64_t, uint64_t) { return !past_deadline(); };
+
+    httplib::Headers headers{{"Accept", "application/json"}};
+    httplib::Result res = client_.Get(url_.target, headers, on_response, on_body, on_progress);
+    const auto elapsed_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start).count();
+    const bool near_deadline = elapsed_ms * 10 >= timeout_ms_ * 9;
+
+    if (status != 0 && (status < 200 || status > 299)) {
+      std::string text = "HTTP " + std::to_string(status);
+      if (!reason.empty())
+        text += " " + reason;
+      std::string detail = excerpt(body, 120);
+      if (!detail.empty())
+        text += ": " + detail;
+      return failure(text);
+    }
+    if (too_large)
+      return failure(too_large_text());
+    if (late)
+      return failure(timeout_text());
+    if (!res) {
+      switch (res.error()) {
+      case httplib::Error::ConnectionTimeout:
+        return failure(timeout_text());
+      case httplib::Error::Connection:
+        if (near_deadline)
+          return failure(timeout_text());
+        return failure("cannot connect to " + where() + ": connection refused or host unreachable");
+      case httplib::Error::Read:
+        if (near_deadline)
+          return failure(timeout_text());
+        return failure("connection to " + where() + " closed before a complete reply");
+      case httplib::Error::Write:
+        if (near_deadline)
+          return failure(timeout_text());
+        return failure("connection to " + where() + " lost while sending the request");
+      default:
+        return failure("request to " + where() + " failed: " + httplib::to_string(res.error()));
+      }
+    }
+    poll_reply r;
+    try {
+      r.document = nlohmann::json::parse(body);
+    } catch (const nlohmann::json::exception& e) {
+      std::string what = e.what();
+      if (!what.empty() && what[0] == '[') {  // drop "[json.exception.parse_error.101] "
+        size_t close = what.find("] ");
+        if (close != std::string::npos)
+          what = what.substr(close + 2);
+      }
+      return failure("reply is not JSON: " + excerpt(what, 160));
+    }
+    r.ok = true;
+    return r;
+  }
+
+  url_parts url_;
+  int64_t timeout_ms_;
+  uint64_t max_bytes_;
+  httplib::Client client_;
+};
+
+} // namespace
+
+std::unique_ptr<source> make_http_json(const std::string& url, int64_t timeout_ms,
+                                       int64_t max_reply_bytes, std::string* error) {
+  url_parts parts;
+  std::string why;
+  if (!parse_url(url, parts, why)) {
+    if (error)
+      *error = "unusable URL '" + url + "': " + why;
+    return nullptr;
+  }
+  return std::make_unique<http_json_source>(std::move(parts), timeout_ms, max_reply_bytes);
+}
+
+} // namespace edgemes::adapters

@@ -1,0 +1,149 @@
+// adapters/sim_model: the public face of the simulated machines — type list,
+// standard metric maps, and sim_machine, which numbers the replies and hands
+// time to the type's model (sim_types.cpp) through its lifecycle.
+#include "adapters/sim_model.hpp"
+
+#include "adapters/sim_types.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace edgemes::adapters {
+
+namespace sim {
+
+uint64_t fnv1a(const std::string& text) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+const char* state_name(state s) {
+  switch (s) {
+  case state::run: return "RUN";
+  case state::idle: return "IDLE";
+  case state::down: return "DOWN";
+  case state::alarm: return "ALARM";
+  }
+  return "RUN";
+}
+
+lifecycle::lifecycle(uint64_t seed) : life_(seed), noise_(seed ^ 0x5DEECE66Dull) {
+  left_s_ = life_.uniform(0, 300);  // start part-way through a run spell
+}
+
+void lifecycle::step_to(int64_t now_ms, nlohmann::json& doc) {
+  if (!started_) {
+    started_ = true;
+    last_ms_ = now_ms;
+  } else if (now_ms > last_ms_) {
+    // A machine that was not asked for 30 days does not need simulating longer.
+    constexpr int64_t max_gap_ms = int64_t(30) * 24 * 3600 * 1000;
+    advance(static_cast<double>(std::min(now_ms - last_ms_, max_gap_ms)) / 1000.0);
+    last_ms_ = now_ms;
+  }
+  doc["state"] = state_name(state_);
+  describe(doc);
+}
+
+void lifecycle::advance(double seconds) {
+  while (seconds > 0) {
+    double step = std::min(seconds, left_s_);
+    spend(state_, step);
+    seconds -= step;
+    left_s_ -= step;
+    if (left_s_ <= 0) {
+      if (state_ != state::run) {
+        enter(state::run);
+      } else {
+        double pick = life_.uniform();
+        enter(pick < 0.55 ? state::idle : pick < 0.85 ? state::alarm : state::down);
+      }
+    }
+  }
+}
+
+void lifecycle::enter(state s) {
+  state_ = s;
+  switch (s) {
+  case state::run: left_s_ = 30 + life_.exponential(310); break;
+  case state::idle: left_s_ = 5 + life_.exponential(45); break;
+  case state::alarm: left_s_ = 15 + life_.exponential(30); break;
+  case state::down: left_s_ = 30 + life_.exponential(90); break;
+  }
+  entered(s);
+}
+
+} // namespace sim
+
+struct sim_machine::model {
+  std::unique_ptr<sim::lifecycle> impl;
+};
+
+bool is_sim_type(const std::string& type) {
+  const auto& types = sim_types();
+  return std::find(types.begin(), types.end(), type) != types.end();
+}
+
+const std::vector<std::string>& sim_types() {
+  static const std::vector<std::string> types{"placer", "printer", "reflow", "aoi"};
+  return types;
+}
+
+std::vector<std::pair<std::string, std::string>> sim_standard_metrics(const std::string& type) {
+  if (type == "placer")
+    return {{"placements_total", "/counters/placements"},
+            {"boards_total", "/counters/boards"},
+            {"rejects_total", "/counters/rejects"},
+            {"cycle_time_s", "/cycle_time_s"},
+            {"feeder_errors", "/feeder_errors"},
+            {"nozzle_vacuum_kpa", "/nozzle_vacuum_kpa"},
+            {"head_temp_c", "/head_temp_c"}};
+  if (type == "printer")
+    return {{"prints_total", "/counters/prints"},
+            {"boards_total", "/counters/boards"},
+            {"squeegee_pressure_kg", "/squeegee_pressure_kg"},
+            {"print_speed_mm_s", "/print_speed_mm_s"},
+            {"paste_height_um", "/paste_height_um"},
+            {"stencil_wipes", "/stencil_wipes"}};
+  if (type == "reflow") {
+    std::vector<std::pair<std::string, std::string>> m;
+    for (int i = 0; i < 8; ++i)
+      m.emplace_back("zone" + std::to_string(i + 1) + "_c", "/oven/zones/" + std::to_string(i));
+    m.emplace_back("conveyor_mm_s", "/oven/conveyor_mm_s");
+    m.emplace_back("o2_ppm", "/oven/o2_ppm");
+    m.emplace_back("boards_total", "/counters/boards");
+    return m;
+  }
+  if (type == "aoi")
+    return {{"inspected_total", "/counters/inspected"},
+            {"defects_total", "/counters/defects"},
+            {"false_calls_total", "/counters/false_calls"},
+            {"first_pass_yield", "/first_pass_yield"},
+            {"cycle_time_s", "/cycle_time_s"},
+            {"camera_temp_c", "/camera_temp_c"}};
+  return {};
+}
+
+sim_machine::sim_machine(std::string ident, std::string type, uint64_t seed)
+    : ident_(std::move(ident)), type_(std::move(type)), model_(std::make_shared<model>()) {
+  // Same seed, different machines: each ident gets its own stream.
+  uint64_t mixed = sim::fnv1a(ident_);
+  if (seed != 0)
+    mixed ^= sim::rng(seed).next();
+  model_->impl = sim::make_model(type_, mixed);
+  if (!model_->impl)
+    throw std::invalid_argument("unknown simulated machine type '" + type_ +
+                                "' (known: placer, printer, reflow, aoi)");
+}
+
+nlohmann::json sim_machine::reply(int64_t now_ms) {
+  nlohmann::json doc = {{"machine", ident_}, {"type", type_}, {"seq", ++seq_}, {"ts_ms", now_ms}};
+  model_->impl->step_to(now_ms, doc);
+  return doc;
+}
+
+} // namespace edgemes::adapters

@@ -1,0 +1,49 @@
+// adapters/sim_model: simulated SMT machines, shared by the `sim` adapter
+// and the edgemes-sim HTTP server so both serve the same numbers.
+//
+// Types: placer, printer, reflow, aoi. Each model advances with wall-clock
+// time: realistic values with noise, a state machine (RUN most of the time,
+// IDLE, occasional DOWN/ALARM spells), and counters that only go up. A model
+// is deterministic for a given (ident, seed) and sequence of `now` values.
+// Every reply carries "seq": 1, 2, 3 ... (one per reply) and "ts_ms".
+// Not thread-safe: one model per machine, guarded by its owner.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace edgemes::adapters {
+
+bool is_sim_type(const std::string& type);
+const std::vector<std::string>& sim_types();  // placer, printer, reflow, aoi
+
+// The standard metric map of a type: (metric name, JSON pointer into the reply).
+// Each type has 6..12 metrics; the state is always at "/state".
+std::vector<std::pair<std::string, std::string>> sim_standard_metrics(const std::string& type);
+
+class sim_machine {
+public:
+  // seed 0 = derived from ident. Throws std::invalid_argument for an unknown type.
+  sim_machine(std::string ident, std::string type, uint64_t seed = 0);
+
+  // The machine's status document at wall-clock `now_ms`; advances the model.
+  nlohmann::json reply(int64_t now_ms);
+
+  const std::string& ident() const { return ident_; }
+  const std::string& type() const { return type_; }
+  uint64_t seq() const { return seq_; }   // replies produced so far
+
+private:
+  struct model;
+  std::string ident_;
+  std::string type_;
+  uint64_t seq_ = 0;
+  std::shared_ptr<model> model_;
+};
+
+} // namespace edgemes::adapters

@@ -1,0 +1,324 @@
+#include "api/server.hpp"
+
+#include "actors/query.hpp"
+#include "api/endpoints.hpp"
+#include "api/params.hpp"
+
+#include <caf/all.hpp>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+
+namespace edgemes::api {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+using actors::query_reply;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void send(httplib::Response& res, const query_reply& r) {
+  res.status = r.status;
+  res.set_content(r.body, "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& code,
+                const std::string& message) {
+  send(res, actors::error_reply(status, code, message));
+}
+
+void bad_param(httplib::Response& res, const param_error& e) {
+  send_error(res, 400, "bad_parameter", e.message);
+}
+
+int64_t file_size(const std::string& path) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<int64_t>(n);
+}
+
+} // namespace
+
+server::server(caf::actor_system& sys, actors::query_actor queries,
+               std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings)
+    : sys_(sys), queries_(std::move(queries)), gauge_(std::move(gauge)),
+      settings_(std::move(settings)), http_(std::make_unique<httplib::Server>()),
+      started_ms_(wall_ms()) {
+  auto threads = static_cast<size_t>(std::max(1, settings_.http_threads));
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->set_payload_max_length(64 * 1024);
+  http_->set_keep_alive_max_count(1000);
+  routes();
+}
+
+server::~server() {
+  stop();
+}
+
+bool server::bind(std::string* error) {
+  if (settings_.port == 0) {
+    port_ = http_->bind_to_any_port(settings_.bind.c_str());
+    if (port_ > 0)
+      return true;
+  } else if (http_->bind_to_port(settings_.bind.c_str(), settings_.port)) {
+    port_ = settings_.port;
+    return true;
+  }
+  if (error)
+    *error = "cannot listen on " + settings_.bind + ":" + std::to_string(settings_.port) +
+             " (address in use, not local, or not permitted)";
+  return false;
+}
+
+void server::start() {
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+}
+
+void server::stop() {
+  if (http_)
+    http_->stop();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+void server::routes() {
+  auto& http = *http_;
+  auto timeout = std::chrono::milliseconds(settings_.request_timeout_ms);
+
+  // Runs `fn` on a query worker; 503 when no reply comes in time.
+  auto run = [this, timeout](httplib::Response& res,
+                             std::function<query_reply(storage::reader&)> fn) {
+    actors::read_job job{std::move(fn), std::chrono::steady_clock::now() + timeout};
+    caf::scoped_actor self{sys_};
+    query_reply reply;
+    self->request(queries_, timeout + std::chrono::milliseconds(250), std::move(job))
+        .receive([&](query_reply& r) { reply = std::move(r); },
+                 [&](caf::error& err) {
+                   reply = actors::error_reply(503, "timeout",
+                                               "no answer from the query workers in time (" +
+                                                   caf::to_string(err) + ")");
+                 });
+    send(res, reply);
+  };
+
+  // Machine id from the path: anything that is not a valid id cannot exist.
+  auto machine_id = [](const httplib::Request& req, httplib::Response& res,
+                       std::string& out) {
+    out = req.matches[1];
+    if (valid_ident(out))
+      return true;
+    std::string shown = out.size() > 64 ? out.substr(0, 64) + "..." : out;
+    send_error(res, 404, "unknown_machine", "no machine '" + shown + "'");
+    return false;
+  };
+
+  http.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    json body = {{"name", "edgemes"},
+                 {"api", "/api/v1"},
+                 {"endpoints",
+                  {"/api/v1/health", "/api/v1/lines", "/api/v1/machines",
+                   "/api/v1/machines/{id}", "/api/v1/machines/{id}/samples",
+                   "/api/v1/machines/{id}/series", "/api/v1/machines/{id}/states"}}};
+    res.set_content(body.dump(), "application/json");
+  });
+
+  http.Get("/api/v1/health", [this](const httplib::Request& req, httplib::Response& res) {
+    query_params q(req.params, {});
+    if (q.error())
+      return bad_param(res, *q.error());
+    auto now = wall_ms();
+    bool failing = gauge_->writer_failing();
+    json body = {
+        {"status", failing ? "degraded" : "ok"},
+        {"site", settings_.site},
+        {"version", settings_.version},
+        {"now", now},
+        {"started", started_ms_},
+        {"uptime_s", (now - started_ms_) / 1000},
+        {"writer",
+         {{"queue_depth", gauge_->held_samples()},
+          {"queue_reports", gauge_->held_reports()},
+          {"max_queue", gauge_->max_queue()},
+          {"samples_committed", gauge_->committed_samples()},
+          {"rows_committed", gauge_->committed_rows()},
+          {"commits", gauge_->commits()},
+          {"last_commit", gauge_->last_commit_ms() > 0 ? json(gauge_->last_commit_ms())
+                                                       : json(nullptr)},
+          {"dropped_samples", gauge_->dropped_samples()},
+          {"dropped_reports", gauge_->dropped_reports()},
+          {"duplicates", gauge_->duplicates()},
+          {"error", failing ? json(gauge_->writer_error()) : json(nullptr)}}},
+        {"database",
+         {{"path", settings_.db_path},
+          {"size_bytes", file_size(settings_.db_path)},
+          {"wal_bytes", file_size(settings_.db_path + "-wal")}}},
+    };
+    res.set_content(body.dump(), "application/json");
+  });
+
+  http.Get("/api/v1/lines", [run](const httplib::Request& req, httplib::Response& res) {
+    query_params q(req.params, {});
+    if (q.error())
+      return bad_param(res, *q.error());
+    run(res, [](storage::reader& db) { return endpoints::lines(db); });
+  });
+
+  http.Get("/api/v1/machines", [run](const httplib::Request& req, httplib::Response& res) {
+    query_params q(req.params, {"line"});
+    if (q.error())
+      return bad_param(res, *q.error());
+    auto line = q.get("line");
+    if (line && !valid_ident(*line))
+      return send_error(res, 404, "unknown_line", "no line with that id");
+    run(res, [line](storage::reader& db) { return endpoints::machines(db, line); });
+  });
+
+  http.Get(R"(/api/v1/machines/([^/]+))",
+           [run, machine_id](const httplib::Request& req, httplib::Response& res) {
+             std::string id;
+             if (!machine_id(req, res, id))
+               return;
+             query_params q(req.params, {});
+             if (q.error())
+               return bad_param(res, *q.error());
+             run(res, [id](storage::reader& db) { return endpoints::machine(db, id); });
+           });
+
+  // Shared by /samples and /series: the metric and the range.
+  struct metric_query {
+    std::string metric;
+    time_range range;
+  };
+  auto parse_metric_query = [](const query_params& q,
+                               metric_query& out) -> std::optional<param_error> {
+    if (q.error())
+      return q.error();
+    auto metric = q.get("metric");
+    if (!metric || metric->empty())
+      return param_error{"metric", "parameter 'metric' is required"};
+    out.metric = *metric;
+    return parse_range(q, wall_ms(), out.range);
+  };
+
+  http.Get(R"(/api/v1/machines/([^/]+)/samples)",
+           [run, machine_id, parse_metric_query](const httplib::Request& req,
+                                                 httplib::Response& res) {
+             std::string id;
+             if (!machine_id(req, res, id))
+               return;
+             query_params q(req.params, {"metric", "from", "to", "limit"});
+             metric_query mq;
+             if (auto e = parse_metric_query(q, mq))
+               return bad_param(res, *e);
+             int64_t limit = 1000;
+             if (auto l = q.get("limit")) {
+               auto v = parse_int(*l, 1, 100000);
+               if (!v)
+                 return bad_param(res, {"limit", "bad 'limit': expected an integer 1..100000"});
+               limit = *v;
+             }
+             run(res, [id, mq, limit](storage::reader& db) {
+               return endpoints::samples(db, id, mq.metric, mq.range, limit);
+             });
+           });
+
+  http.Get(R"(/api/v1/machines/([^/]+)/series)",
+           [run, machine_id, parse_metric_query](const httplib::Request& req,
+                                                 httplib::Response& res) {
+             std::string id;
+             if (!machine_id(req, res, id))
+               return;
+             query_params q(req.params, {"metric", "from", "to", "step_ms", "agg"});
+             metric_query mq;
+             if (auto e = parse_metric_query(q, mq))
+               return bad_param(res, *e);
+             constexpr int64_t max_buckets = 10000;
+             int64_t span = mq.range.to_ms - mq.range.from_ms;
+             int64_t step = std::max<int64_t>(1000, (span + 299) / 300);
+             if (auto s = q.get("step_ms")) {
+               auto v = parse_int(*s, 1, max_epoch_ms);
+               if (!v)
+                 return bad_param(res, {"step_ms", "bad 'step_ms': expected a positive integer"});
+               step = *v;
+             }
+             if ((span + step - 1) / step > max_buckets)
+               return bad_param(res, {"step_ms", "'step_ms' too small for the range: more than " +
+                                                     std::to_string(max_buckets) + " buckets"});
+             auto agg = storage::aggregate::avg;
+             if (auto a = q.get("agg")) {
+               auto v = parse_aggregate(*a);
+               if (!v)
+                 return bad_param(res,
+                                  {"agg", "bad 'agg': expected avg, min, max, sum, count or last"});
+               agg = *v;
+             }
+             run(res, [id, mq, step, agg](storage::reader& db) {
+               return endpoints::series(db, id, mq.metric, mq.range, step, agg);
+             });
+           });
+
+  http.Get(R"(/api/v1/machines/([^/]+)/states)",
+           [run, machine_id](const httplib::Request& req, httplib::Response& res) {
+             std::string id;
+             if (!machine_id(req, res, id))
+               return;
+             query_params q(req.params, {"from", "to"});
+             if (q.error())
+               return bad_param(res, *q.error());
+             auto now = wall_ms();
+             time_range range;
+             if (auto e = parse_range(q, now, range))
+               return bad_param(res, *e);
+             run(res, [id, range, now](storage::reader& db) {
+               return endpoints::states(db, id, range, now);
+             });
+           });
+
+  auto not_allowed = [](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("Allow", "GET");
+    send_error(res, 405, "method_not_allowed",
+               "method " + req.method + " not allowed; the API is read-only (GET)");
+  };
+  http.Post(".*", not_allowed);
+  http.Put(".*", not_allowed);
+  http.Patch(".*", not_allowed);
+  http.Delete(".*", not_allowed);
+  http.Options(".*", not_allowed);
+
+  httplib::Server::HandlerWithResponse on_error = [](const httplib::Request&,
+                                                     httplib::Response& res) {
+    if (!res.body.empty())
+      return httplib::Server::HandlerResponse::Unhandled;
+    switch (res.status) {
+      case 404: send_error(res, 404, "not_found", "no such endpoint"); break;
+      case 414: send_error(res, 414, "uri_too_long", "request URI too long"); break;
+      case 413: send_error(res, 413, "payload_too_large", "request body too large"); break;
+      case 400: send_error(res, 400, "bad_request", "malformed HTTP request"); break;
+      default:
+        send_error(res, res.status, "http_" + std::to_string(res.status),
+                   "request refused with HTTP status " + std::to_string(res.status));
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  };
+  http.set_error_handler(on_error);
+  http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unexpected error";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        send_error(res, 500, "internal", what);
+      });
+}
+
+} // namespace edgemes::api

@@ -1,0 +1,565 @@
+// config: parse the text once into an nlohmann::ordered_json tree (ordered so
+// metrics keep file order), then walk it section by section. Each reader
+// reports unknown keys and wrong types for its own object and keeps the
+// default for anything absent or broken, so one walk finds every problem.
+// Cross-field rules (max_queue >= max_batch, adapter-specific keys, duplicate
+// ids) run after the fields they compare have been read.
+#include "config/config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+
+namespace edgemes::config {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr int64_t kNoMax = std::numeric_limits<int64_t>::max();
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+
+// The sim adapter's machine types; adapters::sim_types() is the source of truth,
+// repeated here so config stays independent of the adapters module.
+const std::vector<std::string> kSimTypes{"placer", "printer", "reflow", "aoi"};
+const std::vector<std::string> kSynchronous{"OFF", "NORMAL", "FULL", "EXTRA"};
+const char* const kIdRule = "use 1-64 characters from A-Z a-z 0-9 _ . -";
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty())
+      out += sep;
+    out += item;
+  }
+  return out;
+}
+
+// One reference token of a JSON pointer: '~' -> "~0", '/' -> "~1".
+std::string pointer_token(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
+bool valid_ident(const std::string& s) {
+  if (s.empty() || s.size() > 64)
+    return false;
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+bool starts_with_nocase(const std::string& s, const std::string& prefix) {
+  if (s.size() < prefix.size())
+    return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i])
+      return false;
+  return true;
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "string", "array", ... and for a fraction the number itself ("number 1.5").
+std::string describe(const json& v) {
+  if (v.is_number_float())
+    return "number " + v.dump();
+  return v.type_name();
+}
+
+std::string range_message(int64_t lo, int64_t hi, const std::string& got) {
+  if (hi == kNoMax)
+    return "must be at least " + std::to_string(lo) + ", got " + got;
+  return "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + got;
+}
+
+// Why `url` is not http://host[:port]/path, or "" when it is.
+std::string url_problem(const std::string& url) {
+  const std::string shape = "expected http://host[:port]/path";
+  if (url.empty())
+    return "must not be empty (" + shape + ")";
+  for (char c : url)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return "'" + url + "' contains a space or control character (percent-encode it)";
+  if (starts_with_nocase(url, "https://"))
+    return "https is not supported: edgemes polls plain http:// ('" + url + "')";
+  if (!starts_with_nocase(url, "http://"))
+    return shape + ", got '" + url + "'";
+  const std::string rest = url.substr(7);
+  const size_t slash = rest.find('/');
+  const std::string authority = rest.substr(0, slash);
+  if (authority.find('@') != std::string::npos)
+    return "user:password@ in a url is not supported ('" + url + "')";
+  std::string host = authority;
+  std::string port;
+  bool has_port = false;
+  if (!authority.empty() && authority[0] == '[') {  // [IPv6]
+    const size_t close = authority.find(']');
+    if (close == std::string::npos)
+      return "unterminated '[' in the host of '" + url + "'";
+    host = authority.substr(1, close - 1);
+    const std::string after = authority.substr(close + 1);
+    if (!after.empty() && after[0] != ':')
+      return "unexpected '" + after + "' after the host in '" + url + "'";
+    has_port = !after.empty();
+    if (has_port)
+      port = after.substr(1);
+  } else if (const size_t colon = authority.find(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    has_port = true;
+  }
+  if (host.empty())
+    return "empty host in '" + url + "' (" + shape + ")";
+  if (has_port) {
+    const bool digits = !port.empty() && port.size() <= 5 &&
+        std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+    const long value = digits ? std::stol(port) : 0;
+    if (value < 1 || value > 65535)
+      return "bad port '" + port + "' in '" + url + "' (expected 1..65535)";
+  }
+  if (slash == std::string::npos)
+    return "missing path in '" + url + "' (" + shape + ", e.g. http://" + authority + "/status)";
+  return "";
+}
+
+// Why `pointer` is not an RFC 6901 JSON pointer, or "" when it is.
+std::string pointer_problem(const std::string& pointer) {
+  if (!pointer.empty() && pointer[0] != '/')
+    return "invalid JSON pointer '" + pointer + "': must start with '/' (e.g. \"/counters/boards\")";
+  if (!valid_json_pointer(pointer))
+    return "invalid JSON pointer '" + pointer + "': '~' must be followed by 0 or 1 (~0 is '~', ~1 is '/')";
+  return "";
+}
+
+// "line L, column C: <what>" for a syntax error, computed from the byte offset:
+// nlohmann's own position counts a just-read newline as column 0 of the next line.
+std::string syntax_message(const std::string& text, const json::parse_error& e,
+                           const std::string& origin) {
+  const size_t at = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
+  size_t line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < at; ++i)
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  std::string what = e.what();
+  const size_t column_word = what.find(", column ");
+  const size_t colon = column_word == std::string::npos ? what.find("] ") : what.find(": ", column_word);
+  if (colon != std::string::npos)
+    what = what.substr(colon + 2);
+  return origin + ": line " + std::to_string(line) + ", column " +
+         std::to_string(at - line_start + 1) + ": " + what;
+}
+
+// Reads the members of one JSON object at `path`. Reports unknown keys on
+// construction; each accessor reports a wrong type or range and leaves `out`
+// untouched, so the default survives any problem.
+class object_reader {
+public:
+  object_reader(const json& obj, std::string path, std::vector<problem>& problems,
+                const std::vector<std::string>& keys)
+      : obj_(obj), path_(std::move(path)), problems_(problems) {
+    for (auto it = obj_.begin(); it != obj_.end(); ++it)
+      if (std::find(keys.begin(), keys.end(), it.key()) == keys.end())
+        fail(at(it.key()), "unknown key '" + it.key() + "' (expected one of: " + join(keys, ", ") + ")");
+  }
+
+  const std::string& path() const { return path_; }
+  std::string at(const std::string& key) const { return path_ + "/" + pointer_token(key); }
+  void fail(const std::string& path, std::string message) {
+    problems_.push_back({path, std::move(message)});
+  }
+
+  const json* find(const std::string& key) const {
+    auto it = obj_.find(key);
+    return it == obj_.end() ? nullptr : &*it;
+  }
+
+  // The member if present with the wanted type; absent -> nullptr (and a
+  // problem when `required`); wrong type -> nullptr and a problem.
+  const json* member(const std::string& key, json::value_t type, const char* type_name,
+                     bool required = false) {
+    const json* v = find(key);
+    if (!v) {
+      if (required)
+        fail(at(key), "missing required key '" + key + "'");
+      return nullptr;
+    }
+    if (v->type() != type) {
+      fail(at(key), std::string("expected ") + type_name + ", got " + describe(*v));
+      return nullptr;
+    }
+    return v;
+  }
+  const json* object(const std::string& key, bool required = false) {
+    return member(key, json::value_t::object, "an object", required);
+  }
+  const json* array(const std::string& key, bool required = false) {
+    return member(key, json::value_t::array, "an array", required);
+  }
+
+  // True when present and a string (then `out` is set).
+  bool text(const std::string& key, std::string& out, bool required = false) {
+    const json* v = member(key, json::value_t::string, "a string", required);
+    if (v)
+      out = v->get<std::string>();
+    return v != nullptr;
+  }
+  void nonempty_text(const std::string& key, std::string& out) {
+    std::string value;
+    if (!text(key, value))
+      return;
+    if (value.empty())
+      fail(at(key), "must not be empty");
+    else
+      out = value;
+  }
+
+  void boolean(const std::string& key, bool& out) {
+    if (const json* v = member(key, json::value_t::boolean, "a boolean (true or false)"))
+      out = v->get<bool>();
+  }
+
+  void integer(const std::string& key, int64_t& out, int64_t lo, int64_t hi) {
+    const json* v = find(key);
+    if (!v)
+      return;
+    if (!v->is_number_integer()) {
+      fail(at(key), "expected an integer, got " + describe(*v));
+      return;
+    }
+    if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(kNoMax)) {
+      fail(at(key), range_message(lo, hi, v->dump()));
+      return;
+    }
+    const int64_t n = v->get<int64_t>();
+    if (n < lo || n > hi) {
+      fail(at(key), range_message(lo, hi, std::to_string(n)));
+      return;
+    }
+    out = n;
+  }
+
+  void unsigned_integer(const std::string& key, uint64_t& out) {
+    const json* v = find(key);
+    if (!v)
+      return;
+    if (!v->is_number_integer())
+      fail(at(key), "expected an integer, got " + describe(*v));
+    else if (!v->is_number_unsigned())
+      fail(at(key), range_message(0, kNoMax, v->dump()));
+    else
+      out = v->get<uint64_t>();
+  }
+
+  // A required id matching kIdRule.
+  void ident(std::string& out) {
+    std::string value;
+    if (!text("id", value, true))
+      return;
+    if (!valid_ident(value))
+      fail(at("id"), "invalid id '" + value + "': " + kIdRule);
+    else
+      out = value;
+  }
+
+private:
+  const json& obj_;
+  std::string path_;
+  std::vector<problem>& problems_;
+};
+
+// Walks a whole document; problems accumulate in `problems_`.
+class validator {
+public:
+  explicit validator(std::vector<problem>& problems) : problems_(problems) {}
+
+  void read(const json& doc, config& out) {
+    if (!doc.is_object()) {
+      problems_.push_back({"", "expected a JSON object at the top level, got " + describe(doc)});
+      return;
+    }
+    object_reader r(doc, "", problems_,
+                    {"site", "database", "writer", "api", "pollers", "lines"});
+    r.nonempty_text("site", out.site);
+    if (const json* s = r.object("database"))
+      read_database(object_reader(*s, r.at("database"), problems_, database_keys()), out.database);
+    if (const json* s = r.object("writer"))
+      read_writer(object_reader(*s, r.at("writer"), problems_, {"max_batch", "flush_interval_ms", "max_queue"}),
+                  out.writer);
+    if (const json* s = r.object("api"))
+      read_api(object_reader(*s, r.at("api"), problems_,
+                             {"bind", "port", "query_actors", "request_timeout_ms", "max_pending"}),
+               out.api);
+    if (const json* s = r.object("pollers"))
+      read_pollers(object_reader(*s, r.at("pollers"), problems_,
+                                 {"http_workers", "max_backoff_ms", "offline_after_failures"}),
+                   out.pollers);
+    if (const json* lines = r.array("lines", true))
+      read_lines(*lines, r.at("lines"), out.lines);
+  }
+
+private:
+  static std::vector<std::string> database_keys() {
+    return {"path", "synchronous", "cache_size_kib", "busy_timeout_ms", "foreign_keys",
+            "wal_autocheckpoint_pages", "journal_size_limit_bytes"};
+  }
+
+  void read_database(object_reader r, database_config& db) {
+    r.nonempty_text("path", db.path);
+    std::string sync;
+    if (r.text("synchronous", sync)) {
+      if (std::find(kSynchronous.begin(), kSynchronous.end(), upper(sync)) == kSynchronous.end())
+        r.fail(r.at("synchronous"),
+               "unknown synchronous mode '" + sync + "' (expected one of: " + join(kSynchronous, ", ") + ")");
+      else
+        db.synchronous = upper(sync);
+    }
+    r.integer("cache_size_kib", db.cache_size_kib, 1, kInt32Max);
+    r.integer("busy_timeout_ms", db.busy_timeout_ms, 0, kInt32Max);
+    r.boolean("foreign_keys", db.foreign_keys);
+    r.integer("wal_autocheckpoint_pages", db.wal_autocheckpoint_pages, 1, kInt32Max);
+    r.integer("journal_size_limit_bytes", db.journal_size_limit_bytes, -1, kNoMax);
+  }
+
+  void read_writer(object_reader r, writer_config& w) {
+    r.integer("max_batch", w.max_batch, 1, 1000000);
+    r.integer("flush_interval_ms", w.flush_interval_ms, 1, 3600 * 1000);
+    // Judged against the max_batch in effect, so a bad max_batch is reported once.
+    r.integer("max_queue", w.max_queue, 1, 100000000);
+    if (w.max_queue < w.max_batch)
+      r.fail(r.at("max_queue"), "must be at least max_batch (" + std::to_string(w.max_batch) +
+                                    "), got " + std::to_string(w.max_queue));
+  }
+
+  void read_api(object_reader r, api_config& a) {
+    std::string bind;
+    if (r.text("bind", bind)) {
+      if (bind.empty() || bind.find_first_of(" \t\r\n") != std::string::npos)
+        r.fail(r.at("bind"), "expected an IP address or host name, got '" + bind + "'");
+      else
+        a.bind = bind;
+    }
+    r.integer("port", a.port, 1, 65535);
+    r.integer("query_actors", a.query_actors, 0, 256);
+    r.integer("request_timeout_ms", a.request_timeout_ms, 1, 10 * 60 * 1000);
+    r.integer("max_pending", a.max_pending, 1, 1000000);
+  }
+
+  void read_pollers(object_reader r, pollers_config& p) {
+    r.integer("http_workers", p.http_workers, 1, 1024);
+    r.integer("max_backoff_ms", p.max_backoff_ms, 1, kDayMs);
+    r.integer("offline_after_failures", p.offline_after_failures, 1, 1000000);
+  }
+
+  void read_lines(const json& lines, const std::string& path, std::vector<line_config>& out) {
+    size_t machine_count = 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const std::string line_path = path + "/" + std::to_string(i);
+      if (!lines[i].is_object()) {
+        problems_.push_back({line_path, "expected an object, got " + describe(lines[i])});
+        continue;
+      }
+      object_reader r(lines[i], line_path, problems_, {"id", "name", "machines"});
+      line_config line;
+      r.ident(line.id);
+      remember("line", line.id, line_path, r.at("id"), line_ids_);
+      line.name = line.id;
+      r.nonempty_text("name", line.name);
+      if (const json* machines = r.array("machines", true)) {
+        machine_count += machines->size();
+        for (size_t k = 0; k < machines->size(); ++k)
+          read_machine((*machines)[k], r.at("machines") + "/" + std::to_string(k), line.machines);
+      }
+      out.push_back(std::move(line));
+    }
+    if (machine_count == 0)
+      problems_.push_back({path, "no machines configured: add a line with at least one machine"});
+  }
+
+  void read_machine(const json& j, const std::string& path, std::vector<machine_config>& out) {
+    if (!j.is_object()) {
+      problems_.push_back({path, "expected an object, got " + describe(j)});
+      return;
+    }
+    object_reader r(j, path, problems_,
+                    {"id", "name", "type", "poll_interval_ms", "source", "metrics", "state"});
+    machine_config m;
+    r.ident(m.id);
+    remember("machine", m.id, path, r.at("id"), machine_ids_);
+    m.name = m.id;
+    r.nonempty_text("name", m.name);
+    const bool has_type = r.text("type", m.type);
+    r.integer("poll_interval_ms", m.poll_interval_ms, 10, kDayMs);
+    bool has_url = false;
+    if (const json* s = r.object("source", true))
+      has_url = read_source(object_reader(*s, r.at("source"), problems_,
+                                          {"adapter", "url", "timeout_ms", "max_reply_bytes", "seed"}),
+                            m.source);
+    const json* metrics = r.object("metrics");
+    if (metrics)
+      read_metrics(*metrics, r.at("metrics"), m.metrics);
+    const bool has_state = r.text("state", m.state);
+    if (has_state) {
+      if (std::string why = pointer_problem(m.state); !why.empty()) {
+        r.fail(r.at("state"), why);
+        m.state.clear();
+      }
+    }
+
+    const std::string source_path = r.at("source");
+    if (m.source.adapter == "sim") {
+      if (!has_type)
+        r.fail(r.at("type"), "the sim adapter needs a type (one of: " + join(kSimTypes, ", ") + ")");
+      else if (std::find(kSimTypes.begin(), kSimTypes.end(), m.type) == kSimTypes.end())
+        r.fail(r.at("type"), "the sim adapter has no machine type '" + m.type +
+                                 "' (expected one of: " + join(kSimTypes, ", ") + ")");
+      if (has_url)
+        r.fail(source_path + "/url", "the sim adapter takes no url (remove it, or use adapter http_json)");
+    } else if (m.source.adapter == "http_json") {
+      if (!has_url)
+        r.fail(source_path + "/url", "missing required key 'url' (the http_json adapter polls it)");
+      // Judged on the keys present, so broken metrics are not reported twice.
+      if ((!metrics || metrics->empty()) && !has_state)
+        r.fail(path, "an http_json machine needs at least one metric or a state");
+    }
+    out.push_back(std::move(m));
+  }
+
+  // Returns whether a `url` key is present (valid or not).
+  bool read_source(object_reader r, source_config& s) {
+    std::string adapter;
+    if (r.text("adapter", adapter, true)) {
+      if (adapter != "http_json" && adapter != "sim")
+        r.fail(r.at("adapter"), "unknown adapter '" + adapter + "' (expected http_json or sim)");
+      else
+        s.adapter = adapter;
+    }
+    std::string url;
+    const bool has_url = r.find("url") != nullptr;
+    if (r.text("url", url) && s.adapter != "sim") {
+      if (std::string why = url_problem(url); !why.empty())
+        r.fail(r.at("url"), why);
+      else
+        s.url = url;
+    }
+    r.integer("timeout_ms", s.timeout_ms, 1, 10 * 60 * 1000);
+    r.integer("max_reply_bytes", s.max_reply_bytes, 1, 1LL << 30);
+    r.unsigned_integer("seed", s.seed);
+    if (r.find("seed") && s.adapter == "http_json")
+      r.fail(r.at("seed"), "seed applies only to the sim adapter");
+    return has_url;
+  }
+
+  void read_metrics(const json& metrics, const std::string& path,
+                    std::vector<std::pair<std::string, std::string>>& out) {
+    for (auto it = metrics.begin(); it != metrics.end(); ++it) {
+      const std::string at = path + "/" + pointer_token(it.key());
+      if (!valid_ident(it.key())) {
+        problems_.push_back({at, "invalid metric name '" + it.key() + "': " + kIdRule});
+        continue;
+      }
+      if (!it->is_string()) {
+        problems_.push_back({at, "expected a string (a JSON pointer), got " + describe(*it)});
+        continue;
+      }
+      const std::string pointer = it->get<std::string>();
+      if (std::string why = pointer_problem(pointer); !why.empty()) {
+        problems_.push_back({at, why});
+        continue;
+      }
+      out.emplace_back(it.key(), pointer);
+    }
+  }
+
+  // Records where an id was first seen; a repeat is a problem naming both.
+  void remember(const char* what, const std::string& id, const std::string& owner,
+                const std::string& id_path, std::map<std::string, std::string>& seen) {
+    if (id.empty())
+      return;
+    auto [it, fresh] = seen.emplace(id, owner);
+    if (!fresh)
+      problems_.push_back({id_path, std::string("duplicate ") + what + " id '" + id +
+                                        "' (first at " + it->second + ")"});
+  }
+
+  std::vector<problem>& problems_;
+  std::map<std::string, std::string> line_ids_;     // id -> path of its first line
+  std::map<std::string, std::string> machine_ids_;  // id -> path of its first machine
+};
+
+} // namespace
+
+bool valid_json_pointer(const std::string& pointer) {
+  if (pointer.empty())
+    return true;
+  if (pointer[0] != '/')
+    return false;
+  for (size_t i = 0; i < pointer.size(); ++i)
+    if (pointer[i] == '~' && (i + 1 == pointer.size() || (pointer[i + 1] != '0' && pointer[i + 1] != '1')))
+      return false;
+  return true;
+}
+
+parse_result parse(const std::string& text, const std::string& origin) {
+  parse_result result;
+  json doc;
+  try {
+    doc = json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    result.problems.push_back({"", syntax_message(text, e, origin)});
+    return result;
+  }
+  validator(result.problems).read(doc, result.value);
+  return result;
+}
+
+parse_result load_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  std::string text;
+  int error = f ? 0 : errno;
+  if (f) {
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+      text.append(buf, n);
+    if (std::ferror(f))
+      error = errno ? errno : EIO;
+    std::fclose(f);
+  }
+  if (error != 0) {
+    parse_result result;
+    result.problems.push_back({"", "cannot read " + path + ": " + std::strerror(error)});
+    return result;
+  }
+  return parse(text, path);
+}
+
+std::string format_problems(const std::vector<problem>& problems) {
+  std::string out;
+  for (const auto& p : problems)
+    out += (p.path.empty() ? "" : p.path + ": ") + p.message + "\n";
+  return out;
+}
+
+} // namespace edgemes::config

@@ -1,0 +1,116 @@
+// config: the daemon's configuration file, parsed and validated.
+//
+// A config is JSON with `//` and `/* */` comments allowed. Every key is known:
+// an unknown key is an error, never silently ignored. Every value has a default
+// except `lines`. Validation collects *every* problem it finds, each naming the
+// JSON path it concerns (e.g. `/lines/0/machines/2/source/url`), so a user fixes
+// a broken file in one pass. See docs/CONFIG.md for every key.
+//
+// Thread-safety: plain values; parse functions are reentrant.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace edgemes::config {
+
+struct database_config {
+  std::string path = "data/factory.db";
+  std::string synchronous = "NORMAL";  // OFF | NORMAL | FULL | EXTRA
+  int64_t cache_size_kib = 64000;      // applied as PRAGMA cache_size=-N
+  int64_t busy_timeout_ms = 5000;
+  bool foreign_keys = true;
+  int64_t wal_autocheckpoint_pages = 1000;
+  int64_t journal_size_limit_bytes = 64LL * 1024 * 1024;
+};
+
+struct writer_config {
+  int64_t max_batch = 5000;           // samples per transaction, at most
+  int64_t flush_interval_ms = 200;    // a non-empty batch is committed at least this often
+  int64_t max_queue = 200000;         // samples held (queued + batched) before new ones are dropped
+};
+
+struct api_config {
+  std::string bind = "127.0.0.1";
+  int64_t port = 8080;
+  int64_t query_actors = 0;           // 0 = number of cores
+  int64_t request_timeout_ms = 5000;  // HTTP -> query actor request timeout (503 past it)
+  int64_t max_pending = 256;          // queued API queries before 503 overload
+};
+
+struct source_config {
+  std::string adapter;                // "http_json" | "sim"
+  std::string url;                    // http_json: http://host[:port]/path
+  int64_t timeout_ms = 2000;          // http_json: whole poll deadline
+  int64_t max_reply_bytes = 1 << 20;  // http_json: larger replies fail the poll
+  uint64_t seed = 0;                  // sim: 0 = derived from the machine id
+};
+
+struct machine_config {
+  std::string id;                     // unique across the whole config
+  std::string name;                   // default: id
+  std::string type;                   // placer | printer | reflow | aoi | any other text
+  int64_t poll_interval_ms = 1000;
+  source_config source;
+  // metric name -> RFC 6901 JSON pointer into the machine's reply, in file order.
+  // For the sim adapter an absent `metrics` leaves this empty and the daemon
+  // fills in the type's standard metrics (adapters::sim_standard_metrics).
+  std::vector<std::pair<std::string, std::string>> metrics;
+  std::string state;                  // JSON pointer to a string state; empty = none
+  // For the sim adapter an absent `state` is left empty; the daemon uses "/state".
+};
+
+struct line_config {
+  std::string id;
+  std::string name;                   // default: id
+  std::vector<machine_config> machines;
+};
+
+struct pollers_config {
+  int64_t http_workers = 16;          // threads doing blocking HTTP polls
+  int64_t max_backoff_ms = 30000;     // cap of the retry backoff after failures
+  int64_t offline_after_failures = 3;
+};
+
+struct config {
+  std::string site = "edgemes";
+  database_config database;
+  writer_config writer;
+  api_config api;
+  pollers_config pollers;
+  std::vector<line_config> lines;
+};
+
+// One problem found in a config: the JSON path it concerns and what is wrong.
+struct problem {
+  std::string path;     // JSON pointer, "" for the document itself
+  std::string message;  // e.g. "unknown key 'prot' (expected one of: bind, port, ...)"
+};
+
+struct parse_result {
+  config value;                  // meaningful only when problems is empty
+  std::vector<problem> problems; // empty = valid
+  bool ok() const { return problems.empty(); }
+};
+
+// Parses and validates config text. `origin` names the source in messages
+// (a file name or "<embedded demo>"). Bad JSON yields one problem with
+// line and column ("line 3, column 14: ...").
+parse_result parse(const std::string& text, const std::string& origin = "<config>");
+
+// Reads the file and parses it; an unreadable file is one problem naming it.
+parse_result load_file(const std::string& path);
+
+// The embedded demo config (config/demo.json, compiled into the binary).
+const std::string& demo_text();
+
+// "path: message" lines, one per problem.
+std::string format_problems(const std::vector<problem>& problems);
+
+// True when `pointer` is a syntactically valid RFC 6901 JSON pointer.
+bool valid_json_pointer(const std::string& pointer);
+
+} // namespace edgemes::config

@@ -1,0 +1,174 @@
+// edgemes: the command line. `run` serves, `check-config` validates.
+#include "config/config.hpp"
+#include "daemon/run.hpp"
+#include "log/log.hpp"
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* usage_main = R"(edgemes — the data layer of an SMT line's MES, in one SQLite file.
+
+usage:
+  edgemes run [--config FILE] [options]   poll the machines, store, serve the API
+  edgemes check-config FILE               validate a config; exit 1 on any problem
+  edgemes --version
+  edgemes <command> --help
+
+Without --config, `run` uses the embedded demo: one SMT line of simulated
+machines, database data/demo.db, API on http://127.0.0.1:8080/api/v1.
+)";
+
+const char* usage_run = R"(usage: edgemes run [--config FILE] [--port N] [--bind ADDR] [--db PATH] [--log-level L]
+
+  --config FILE   the config (JSON, // comments allowed; docs/CONFIG.md).
+                  Default: the embedded demo of simulated machines.
+  --port N        override api.port (0 = any free port, printed in the log)
+  --bind ADDR     override api.bind
+  --db PATH       override database.path
+  --log-level L   debug | info | warn | error (default info)
+
+Stops cleanly on SIGINT or SIGTERM: every sample already polled is committed,
+the WAL is checkpointed, exit code 0.
+)";
+
+const char* usage_check = R"(usage: edgemes check-config FILE
+
+Validates FILE and prints every problem found, each with its JSON path.
+Exit code 0 when valid, 1 when not.
+)";
+
+bool is_help(const std::string& a) {
+  return a == "--help" || a == "-h" || a == "help";
+}
+
+int check_config(const std::vector<std::string>& args) {
+  if (args.empty() || is_help(args[0])) {
+    std::cout << usage_check;
+    return args.empty() ? 2 : 0;
+  }
+  if (args.size() > 1) {
+    std::cerr << "check-config takes one file\n" << usage_check;
+    return 2;
+  }
+  auto result = edgemes::config::load_file(args[0]);
+  if (!result.ok()) {
+    std::cerr << args[0] << ": " << result.problems.size() << " problem"
+              << (result.problems.size() == 1 ? "" : "s") << ":\n"
+              << edgemes::config::format_problems(result.problems);
+    return 1;
+  }
+  size_t machines = 0;
+  for (const auto& l : result.value.lines)
+    machines += l.machines.size();
+  std::cout << args[0] << ": ok (" << result.value.lines.size() << " lines, " << machines
+            << " machines, database " << result.value.database.path << ")\n";
+  return 0;
+}
+
+int run(const std::vector<std::string>& args) {
+  std::optional<std::string> config_path;
+  edgemes::daemon::run_overrides overrides;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (is_help(a)) {
+      std::cout << usage_run;
+      return 0;
+    }
+    auto value = [&](const char* name) -> std::optional<std::string> {
+      if (i + 1 >= args.size()) {
+        std::cerr << "edgemes run: " << name << " needs a value\n";
+        return std::nullopt;
+      }
+      return args[++i];
+    };
+    std::optional<std::string> v;
+    if (a == "--config") {
+      if (!(v = value("--config")))
+        return 2;
+      config_path = *v;
+    } else if (a == "--port") {
+      if (!(v = value("--port")))
+        return 2;
+      char* end = nullptr;
+      long port = std::strtol(v->c_str(), &end, 10);
+      if (v->empty() || *end != '\0' || port < 0 || port > 65535) {
+        std::cerr << "edgemes run: --port must be 0..65535, got '" << *v << "'\n";
+        return 2;
+      }
+      overrides.port = static_cast<int>(port);
+    } else if (a == "--bind") {
+      if (!(v = value("--bind")))
+        return 2;
+      overrides.bind = *v;
+    } else if (a == "--db") {
+      if (!(v = value("--db")))
+        return 2;
+      overrides.db_path = *v;
+    } else if (a == "--log-level") {
+      if (!(v = value("--log-level")))
+        return 2;
+      using edgemes::log::level;
+      if (*v == "debug") edgemes::log::set_min_level(level::debug);
+      else if (*v == "info") edgemes::log::set_min_level(level::info);
+      else if (*v == "warn") edgemes::log::set_min_level(level::warn);
+      else if (*v == "error") edgemes::log::set_min_level(level::error);
+      else {
+        std::cerr << "edgemes run: --log-level must be debug, info, warn or error\n";
+        return 2;
+      }
+    } else {
+      std::cerr << "edgemes run: unknown option '" << a << "'\n" << usage_run;
+      return 2;
+    }
+  }
+  std::string origin = config_path ? *config_path : "<embedded demo>";
+  auto parsed = config_path ? edgemes::config::load_file(*config_path)
+                            : edgemes::config::parse(edgemes::config::demo_text(), origin);
+  if (!parsed.ok()) {
+    std::cerr << origin << ": config is invalid, not starting:\n"
+              << edgemes::config::format_problems(parsed.problems);
+    return 1;
+  }
+  return edgemes::daemon::run(std::move(parsed.value), origin, overrides);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Before any thread starts: SIGINT/SIGTERM are taken with sigwait by run(),
+  // and a peer closing a socket must not kill the daemon.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cout << usage_main;
+    return 2;
+  }
+  std::string cmd = args[0];
+  args.erase(args.begin());
+  if (is_help(cmd)) {
+    std::cout << usage_main;
+    return 0;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    std::cout << "edgemes " << EDGEMES_VERSION << "\n";
+    return 0;
+  }
+  if (cmd == "run")
+    return run(args);
+  if (cmd == "check-config")
+    return check_config(args);
+  std::cerr << "edgemes: unknown command '" << cmd << "'\n" << usage_main;
+  return 2;
+}

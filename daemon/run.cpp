@@ -1,0 +1,260 @@
+#include "daemon/run.hpp"
+
+#include "actors/ingest.hpp"
+#include "actors/poller.hpp"
+#include "actors/query.hpp"
+#include "actors/writer.hpp"
+#include "adapters/adapter.hpp"
+#include "adapters/blocking_pool.hpp"
+#include "adapters/sim_model.hpp"
+#include "api/server.hpp"
+#include "log/log.hpp"
+#include "storage/reader.hpp"
+#include "storage/writer.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <thread>
+
+#ifndef EDGEMES_VERSION
+#define EDGEMES_VERSION "0.0.0"
+#endif
+
+namespace edgemes::daemon {
+
+namespace {
+
+storage::options storage_options(const config::database_config& d) {
+  storage::options o;
+  o.synchronous = d.synchronous;
+  o.cache_size_kib = d.cache_size_kib;
+  o.busy_timeout_ms = d.busy_timeout_ms;
+  o.foreign_keys = d.foreign_keys;
+  o.wal_autocheckpoint_pages = d.wal_autocheckpoint_pages;
+  o.journal_size_limit_bytes = d.journal_size_limit_bytes;
+  return o;
+}
+
+struct machine_plan {
+  const config::machine_config* cfg;
+  std::shared_ptr<adapters::source> source;
+};
+
+// Builds every machine's source; returns false (after logging) on any error.
+bool build_sources(const config::config& cfg, std::vector<machine_plan>& out) {
+  bool ok = true;
+  for (const auto& line : cfg.lines) {
+    for (const auto& m : line.machines) {
+      machine_plan plan{&m, nullptr};
+      if (m.source.adapter == "sim") {
+        plan.source = adapters::make_sim(m.id, m.type, m.source.seed);
+      } else {
+        std::string err;
+        plan.source = adapters::make_http_json(m.source.url, m.source.timeout_ms,
+                                               m.source.max_reply_bytes, &err);
+        if (!plan.source) {
+          log::error("edgemes", "machine '" + m.id + "': " + err);
+          ok = false;
+        }
+      }
+      out.push_back(std::move(plan));
+    }
+  }
+  return ok;
+}
+
+void wait_for_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  log::info("edgemes", std::string{"received "} + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                           ", stopping");
+}
+
+} // namespace
+
+void resolve_defaults(config::config& cfg) {
+  for (auto& line : cfg.lines)
+    for (auto& m : line.machines) {
+      if (m.source.adapter != "sim")
+        continue;
+      if (m.metrics.empty())
+        m.metrics = adapters::sim_standard_metrics(m.type);
+      if (m.state.empty())
+        m.state = "/state";
+    }
+}
+
+int run(config::config cfg, const std::string& origin, const run_overrides& overrides) {
+  resolve_defaults(cfg);
+  if (overrides.port)
+    cfg.api.port = *overrides.port;
+  if (overrides.db_path)
+    cfg.database.path = *overrides.db_path;
+  if (overrides.bind)
+    cfg.api.bind = *overrides.bind;
+
+  std::vector<machine_plan> plans;
+  if (!build_sources(cfg, plans))
+    return 1;
+
+  // The writer connection first: it creates the file and the WAL.
+  auto opts = storage_options(cfg.database);
+  std::unique_ptr<storage::writer> db;
+  std::map<std::string, storage::machine_binding> bindings;
+  try {
+    db = storage::writer::open(cfg.database.path, opts);
+    std::vector<storage::line_def> lines;
+    std::vector<storage::machine_def> machines;
+    for (const auto& line : cfg.lines) {
+      lines.push_back({line.id, line.name});
+      for (const auto& m : line.machines) {
+        storage::machine_def def{m.id, m.name, line.id, m.type, m.source.adapter, {}};
+        for (const auto& metric : m.metrics)
+          def.metric_names.push_back(metric.first);
+        machines.push_back(std::move(def));
+      }
+    }
+    bindings = db->sync_catalog(lines, machines);
+  } catch (const storage::db_error& e) {
+    log::error("edgemes", "cannot open database " + cfg.database.path + ": " + e.what());
+    return 1;
+  }
+
+  size_t query_actors = cfg.api.query_actors > 0
+                            ? static_cast<size_t>(cfg.api.query_actors)
+                            : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<storage::reader>> readers;
+  try {
+    for (size_t i = 0; i < query_actors; ++i)
+      readers.push_back(storage::reader::open(cfg.database.path, opts));
+  } catch (const storage::db_error& e) {
+    log::error("edgemes", "cannot open read-only connection to " + cfg.database.path + ": " +
+                              e.what());
+    return 1;
+  }
+
+  caf::actor_system_config caf_cfg;
+  caf_cfg.set("scheduler.max-threads",
+              static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
+  caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(100));
+  caf::actor_system sys{caf_cfg};
+
+  auto gauge = std::make_shared<actors::ingest_gauge>(cfg.writer.max_queue);
+  actors::writer_settings ws;
+  ws.max_batch = cfg.writer.max_batch;
+  ws.flush_interval_ms = cfg.writer.flush_interval_ms;
+  ws.wal_restart_bytes = std::max<int64_t>(cfg.database.journal_size_limit_bytes, 4 << 20);
+  auto writer = actors::spawn_writer(sys, std::move(db), ws, gauge);
+  auto queries = actors::spawn_query_pool(sys, std::move(readers),
+                                          static_cast<size_t>(cfg.api.max_pending));
+
+  size_t http_machines = 0;
+  for (const auto& p : plans)
+    http_machines += p.source->blocking() ? 1 : 0;
+  auto pool = std::make_shared<adapters::blocking_pool>(
+      std::min(static_cast<size_t>(cfg.pollers.http_workers), http_machines),
+      std::max<size_t>(16, http_machines * 2));
+
+  std::vector<caf::actor> pollers;
+  size_t index = 0;
+  for (auto& plan : plans) {
+    const auto& m = *plan.cfg;
+    actors::poller_parts parts;
+    parts.settings.ident = m.id;
+    parts.settings.interval_ms = m.poll_interval_ms;
+    parts.settings.max_backoff_ms = cfg.pollers.max_backoff_ms;
+    parts.settings.offline_after = cfg.pollers.offline_after_failures;
+    // Spread the first polls over one interval so many machines don't poll in lockstep.
+    parts.settings.start_delay_ms =
+        static_cast<int64_t>(index * static_cast<size_t>(m.poll_interval_ms) / plans.size());
+    parts.binding = bindings.at(m.id);
+    parts.source = plan.source;
+    parts.extractor = std::make_shared<adapters::extractor>(m.metrics, m.state);
+    parts.writer = writer;
+    parts.gauge = gauge;
+    parts.pool = pool;
+    pollers.push_back(actors::spawn_poller(sys, std::move(parts)));
+    ++index;
+  }
+
+  api::server_settings as;
+  as.site = cfg.site;
+  as.bind = cfg.api.bind;
+  as.port = static_cast<int>(cfg.api.port);
+  as.request_timeout_ms = cfg.api.request_timeout_ms;
+  as.db_path = cfg.database.path;
+  as.version = EDGEMES_VERSION;
+  as.http_threads = static_cast<int>(std::max<size_t>(4, query_actors * 2));
+  api::server http{sys, queries, gauge, as};
+  std::string bind_error;
+  bool serving = http.bind(&bind_error);
+  if (serving) {
+    http.start();
+    log::info("edgemes", "serving http://" + cfg.api.bind + ":" + std::to_string(http.port()) +
+                             "/api/v1 — site '" + cfg.site + "', " +
+                             std::to_string(plans.size()) + " machines from " + origin +
+                             ", database " + cfg.database.path);
+    wait_for_signal();
+  } else {
+    log::error("edgemes", bind_error);
+  }
+
+  // Shutdown: HTTP, then pollers (each hands in its poll in flight), then the writer.
+  http.stop();
+  int64_t longest_poll_ms = 0;
+  for (const auto& p : plans)
+    longest_poll_ms = std::max(longest_poll_ms, p.cfg->source.timeout_ms);
+  {
+    caf::scoped_actor self{sys};
+    for (auto& p : pollers) {
+      self->monitor(p);
+      self->send(p, actors::stop_atom::value);
+    }
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(longest_poll_ms + 2000);
+    size_t down = 0;
+    while (down < pollers.size()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        break;
+      bool timed_out = false;
+      self->receive([&](caf::down_msg&) { ++down; }, [&](actors::done_atom) {},
+                    caf::after(left) >> [&] { timed_out = true; });
+      if (timed_out)
+        break;
+    }
+    if (down < pollers.size()) {
+      log::warn("edgemes", std::to_string(pollers.size() - down) +
+                               " pollers did not stop in time; abandoning their polls");
+      for (auto& p : pollers)
+        caf::anon_send_exit(p, caf::exit_reason::kill);
+    }
+    pool->stop();
+    self->request(writer, std::chrono::minutes(5), actors::stop_atom::value)
+        .receive(
+            [&](actors::writer_totals& t) {
+              log::info("edgemes", "writer closed: " + std::to_string(t.samples) +
+                                       " samples in " + std::to_string(t.rows) +
+                                       " rows committed this run" +
+                                       (t.lost_samples > 0
+                                            ? ", " + std::to_string(t.lost_samples) +
+                                                  " samples could not be committed"
+                                            : ""));
+            },
+            [&](caf::error& err) {
+              log::error("edgemes", "writer did not stop cleanly: " + caf::to_string(err));
+            });
+    caf::anon_send_exit(queries, caf::exit_reason::user_shutdown);
+  }
+  sys.await_all_actors_done();
+  return serving ? 0 : 1;
+}
+
+} // namespace edgemes::daemon

@@ -1,0 +1,43 @@
+// storage/database: opening the SQLite file, pragmas, schema and errors.
+//
+// The file has exactly one writer connection (storage::writer, owned by the
+// writer actor) and any number of read-only connections (storage::reader,
+// one per query actor). SQLite 3.40 has the WAL-reset race (fixed only in
+// 3.51.3 / 3.50.7 / 3.44.6): to make it impossible, every write *and every
+// checkpoint* runs on the writer connection; readers are opened with
+// SQLITE_OPEN_READONLY (a read-only connection never checkpoints, not even
+// when it is the last to close) plus PRAGMA query_only=1.
+//
+// Errors: every function in storage/ reports failure by throwing db_error,
+// whose what() names the operation and carries SQLite's message; code() is
+// SQLite's extended result code (e.g. SQLITE_FULL, SQLITE_INTERRUPT).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace edgemes::storage {
+
+class db_error : public std::runtime_error {
+public:
+  db_error(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const noexcept { return code_; }
+private:
+  int code_;
+};
+
+// Pragmas applied to every connection (journal_mode=WAL on the writer's only).
+struct options {
+  std::string synchronous = "NORMAL";   // OFF | NORMAL | FULL | EXTRA
+  int64_t cache_size_kib = 64000;       // PRAGMA cache_size = -cache_size_kib
+  int64_t busy_timeout_ms = 5000;
+  bool foreign_keys = true;
+  int64_t wal_autocheckpoint_pages = 1000;        // writer only
+  int64_t journal_size_limit_bytes = 64LL << 20;  // writer only
+};
+
+// The schema version this build writes (PRAGMA user_version).
+constexpr int schema_version = 1;
+
+} // namespace edgemes::storage

@@ -1,0 +1,139 @@
+// storage/reader: one read-only connection, for one query actor.
+//
+// Opened SQLITE_OPEN_READONLY with PRAGMA query_only=1: it can neither write
+// nor checkpoint (see database.hpp on the WAL-reset race). Each method is one
+// short read transaction, so readers never pin an old WAL snapshot for long.
+// Not thread-safe: one reader per thread/actor.
+//
+// A deadline set with set_deadline() interrupts any statement running past it
+// (a progress handler); the method then throws db_error with code
+// SQLITE_INTERRUPT and the connection stays usable.
+#pragma once
+
+#include "storage/database.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace edgemes::storage {
+
+struct line_info {
+  std::string ident;
+  std::string name;
+  int64_t machines = 0;  // configured machines on the line
+};
+
+struct machine_info {
+  int64_t id = 0;             // row id (internal)
+  std::string ident;
+  std::string name;
+  std::string line_ident;
+  std::string type;
+  std::string adapter;
+  bool configured = true;
+  std::string status;         // online | offline | unknown
+  int64_t last_poll_ms = 0;   // 0 = never
+  int64_t last_ok_ms = 0;     // 0 = never
+  std::string last_error;
+  int64_t polls_ok = 0;
+  int64_t polls_failed = 0;
+  int64_t poll_problems = 0;
+  std::string state;          // last stored state, "" = none
+  int64_t state_since_ms = 0; // when it began, 0 = none
+};
+
+struct metric_info {
+  std::string name;
+  int slot = 0;
+};
+
+struct latest_value {
+  std::string metric;
+  bool has_value = false;
+  double value = 0;
+  int64_t ts_ms = 0;
+};
+
+struct point {
+  int64_t ts_ms;
+  double value;
+};
+
+enum class aggregate { avg, min, max, sum, count, last };
+
+struct bucket {
+  int64_t ts_ms;   // bucket start: from + k * step
+  double value;
+  int64_t count;   // points in the bucket (buckets with none are omitted)
+};
+
+struct state_interval {
+  std::string state;
+  int64_t from_ms;
+  int64_t to_ms;
+};
+
+struct state_share {
+  std::string state;
+  int64_t ms;       // time spent in the state within the range
+  double share;     // ms / (sum over states), 0..1
+};
+
+struct state_report {
+  std::vector<state_interval> intervals;  // clipped to [from, to], oldest first
+  std::vector<state_share> shares;        // largest first
+};
+
+class reader {
+public:
+  // Opens read-only. Retries briefly while the file is being created or its
+  // WAL recovered (SQLITE_CANTOPEN / SQLITE_READONLY_RECOVERY). Throws db_error.
+  static std::unique_ptr<reader> open(const std::string& path, const options& opts);
+  ~reader();
+  reader(const reader&) = delete;
+  reader& operator=(const reader&) = delete;
+
+  // Statements running past `deadline` are interrupted. time_point::max() = none.
+  void set_deadline(std::chrono::steady_clock::time_point deadline);
+
+  std::vector<line_info> lines();
+  // All machines (configured or not, configured first), optionally of one line.
+  std::vector<machine_info> machines(const std::optional<std::string>& line_ident = std::nullopt);
+  std::optional<machine_info> machine(const std::string& ident);
+  std::vector<metric_info> metrics(int64_t machine_id);
+
+  // Latest value and its timestamp for each metric of the machine, looking
+  // back at most `max_rows` polls (a metric not seen in them has no value).
+  std::vector<latest_value> latest(int64_t machine_id, int max_rows = 500);
+
+  // Points of one metric slot with from <= ts < to, oldest first, at most
+  // `limit`. *truncated is set when more points exist in the range.
+  std::vector<point> samples(int64_t machine_id, int slot, int64_t from_ms, int64_t to_ms,
+                             int64_t limit, bool* truncated = nullptr);
+
+  // One value per non-empty bucket [from + k*step, from + (k+1)*step) within [from, to).
+  std::vector<bucket> series(int64_t machine_id, int slot, int64_t from_ms, int64_t to_ms,
+                             int64_t step_ms, aggregate agg);
+
+  // State intervals overlapping [from, to), clipped to it. The interval in
+  // force at `from` starts from the last change before it; the last interval
+  // ends at min(to, now_ms).
+  state_report states(int64_t machine_id, int64_t from_ms, int64_t to_ms, int64_t now_ms);
+
+  sqlite3* handle() const { return db_; }  // for tests and pragma read-back
+
+private:
+  explicit reader(sqlite3* db);
+  struct statements;  // prepared once, reused by every call
+  sqlite3* db_;
+  std::unique_ptr<statements> stmts_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+};
+
+} // namespace edgemes::storage

@@ -1,0 +1,18 @@
+// storage/schema: creating and checking the schema (internal to storage/).
+// The tables and why they are keyed so are explained at the top of schema.cpp.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <string>
+
+namespace edgemes::storage::detail {
+
+// Writer only: creates the schema in a fresh file (one transaction), migrates
+// an older one, and refuses a file written by a newer build. Throws db_error.
+void create_or_migrate(sqlite3* db);
+
+// Reader: throws db_error unless the file's user_version is schema_version.
+void check_schema(sqlite3* db, const std::string& path);
+
+} // namespace edgemes::storage::detail

@@ -1,0 +1,391 @@
+// Tests for config/config.cpp: every kind of broken config names its path and
+// says what is wrong; the shipped configs parse; defaults, comments and metric
+// order behave as documented.
+#include "config/config.hpp"
+#include "tests/support/test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace edgemes;
+
+namespace {
+
+// A valid config with one http_json machine; cases below break one piece of it.
+std::string machine_json(const std::string& source, const std::string& extra = "") {
+  return R"({"id": "m1", "type": "placer", "source": )" + source +
+         R"(, "metrics": {"boards": "/counters/boards"})" + extra + "}";
+}
+const std::string kHttpSource = R"({"adapter": "http_json", "url": "http://127.0.0.1:9100/m1"})";
+
+std::string doc_with_machines(const std::string& machines, const std::string& top = "") {
+  return "{" + top + R"("lines": [{"id": "l1", "machines": [)" + machines + "]}]}";
+}
+std::string doc_with_top(const std::string& top) {
+  return doc_with_machines(machine_json(kHttpSource), top + ",");
+}
+
+bool has_problem(const config::parse_result& r, const std::string& path, const std::string& fragment) {
+  for (const auto& p : r.problems)
+    if (p.path == path && p.message.find(fragment) != std::string::npos)
+      return true;
+  return false;
+}
+
+const std::string kContractExample = R"({ "site": "assembly-hub",
+  "database": { "path": "data/factory.db", "synchronous": "NORMAL", "cache_size_kib": 64000, "busy_timeout_ms": 5000 },
+  "writer":   { "max_batch": 5000, "flush_interval_ms": 200, "max_queue": 200000 },
+  "api":      { "bind": "127.0.0.1", "port": 8080, "query_actors": 4 },
+  "lines": [ { "id": "smt1", "name": "SMT Line 1", "machines": [
+      { "id": "smt1-placer1", "name": "Pick & place 1", "type": "placer", "poll_interval_ms": 1000,
+        "source": { "adapter": "http_json", "url": "http://127.0.0.1:9100/machines/smt1-placer1/status", "timeout_ms": 2000 },
+        "metrics": { "placements_total": "/counters/placements", "cycle_time_s": "/cycle_time_s", "zone1_c": "/oven/zones/0" },
+        "state": "/state" } ] } ] })";
+
+struct broken_case {
+  const char* what;
+  std::string text;
+  std::string path;
+  std::string message;  // a fragment of the expected message
+};
+
+} // namespace
+
+TEST_CASE("the contract example from the issue parses cleanly", "[config]") {
+  const auto r = config::parse(kContractExample);
+  INFO(config::format_problems(r.problems));
+  REQUIRE(r.ok());
+  const auto& c = r.value;
+  CHECK(c.site == "assembly-hub");
+  CHECK(c.database.path == "data/factory.db");
+  CHECK(c.api.query_actors == 4);
+  REQUIRE(c.lines.size() == 1);
+  REQUIRE(c.lines[0].machines.size() == 1);
+  const auto& m = c.lines[0].machines[0];
+  CHECK(m.name == "Pick & place 1");
+  CHECK(m.source.adapter == "http_json");
+  CHECK(m.source.url == "http://127.0.0.1:9100/machines/smt1-placer1/status");
+  CHECK(m.source.timeout_ms == 2000);
+  CHECK(m.state == "/state");
+}
+
+TEST_CASE("metrics keep the order they have in the file", "[config]") {
+  const auto r = config::parse(kContractExample);
+  REQUIRE(r.ok());
+  const std::vector<std::pair<std::string, std::string>> expected{
+      {"placements_total", "/counters/placements"},
+      {"cycle_time_s", "/cycle_time_s"},
+      {"zone1_c", "/oven/zones/0"}};
+  CHECK(r.value.lines[0].machines[0].metrics == expected);
+}
+
+TEST_CASE("the embedded demo config parses cleanly into one line of five sim machines", "[config]") {
+  const auto r = config::parse(config::demo_text(), "<embedded demo>");
+  INFO(config::format_problems(r.problems));
+  REQUIRE(r.ok());
+  CHECK(r.value.site == "demo-hub");
+  CHECK(r.value.database.path == "data/demo.db");
+  CHECK(r.value.api.port == 8080);
+  CHECK(r.value.api.bind == "127.0.0.1");
+  REQUIRE(r.value.lines.size() == 1);
+  CHECK(r.value.lines[0].id == "smt1");
+  std::vector<std::string> ids;
+  for (const auto& m : r.value.lines[0].machines) {
+    ids.push_back(m.id);
+    CHECK(m.source.adapter == "sim");
+    CHECK(m.metrics.empty());  // the daemon fills the sim type's standard metrics
+    CHECK(m.state.empty());
+    CHECK(m.poll_interval_ms == 1000);
+  }
+  CHECK(ids == std::vector<std::string>{"smt1-printer", "smt1-placer1", "smt1-placer2",
+                                        "smt1-reflow", "smt1-aoi"});
+}
+
+TEST_CASE("config/example-http.json parses cleanly", "[config]") {
+  const auto r = config::load_file(test::source_path("config/example-http.json"));
+  INFO(config::format_problems(r.problems));
+  REQUIRE(r.ok());
+  REQUIRE(r.value.lines.size() == 1);
+  CHECK(r.value.lines[0].machines.size() == 4);
+  for (const auto& m : r.value.lines[0].machines) {
+    CHECK(m.source.adapter == "http_json");
+    CHECK(m.source.url == "http://127.0.0.1:9100/machines/" + m.id + "/status");
+    CHECK_FALSE(m.metrics.empty());
+  }
+}
+
+TEST_CASE("the example in docs/CONFIG.md parses cleanly", "[config]") {
+  const std::string doc = test::read_file(test::source_path("docs/CONFIG.md"));
+  const std::string fence = "```jsonc\n";
+  const size_t start = doc.find(fence);
+  REQUIRE(start != std::string::npos);
+  const size_t end = doc.find("```", start + fence.size());
+  REQUIRE(end != std::string::npos);
+  const auto r = config::parse(doc.substr(start + fence.size(), end - start - fence.size()), "CONFIG.md");
+  INFO(config::format_problems(r.problems));
+  CHECK(r.ok());
+}
+
+TEST_CASE("line and block comments are accepted", "[config]") {
+  const auto r = config::parse("// leading\n/* block\n comment */\n" +
+                               doc_with_top(R"("site": /* inline */ "x" // trailing)" "\n"));
+  INFO(config::format_problems(r.problems));
+  REQUIRE(r.ok());
+  CHECK(r.value.site == "x");
+}
+
+TEST_CASE("absent keys take the documented defaults", "[config]") {
+  const auto r = config::parse(doc_with_machines(R"({"id": "p1", "type": "placer", "source": {"adapter": "sim"}})"));
+  INFO(config::format_problems(r.problems));
+  REQUIRE(r.ok());
+  const config::config defaults;
+  const auto& c = r.value;
+  CHECK(c.site == "edgemes");
+  CHECK(c.database.path == "data/factory.db");
+  CHECK(c.database.synchronous == "NORMAL");
+  CHECK(c.database.cache_size_kib == defaults.database.cache_size_kib);
+  CHECK(c.database.foreign_keys);
+  CHECK(c.writer.max_batch == 5000);
+  CHECK(c.writer.max_queue == 200000);
+  CHECK(c.api.port == 8080);
+  CHECK(c.api.query_actors == 0);
+  CHECK(c.pollers.http_workers == 16);
+  CHECK(c.lines[0].name == "l1");
+  const auto& m = c.lines[0].machines[0];
+  CHECK(m.name == "p1");
+  CHECK(m.poll_interval_ms == 1000);
+  CHECK(m.source.timeout_ms == 2000);
+  CHECK(m.source.max_reply_bytes == (1 << 20));
+  CHECK(m.source.seed == 0);
+  CHECK(m.metrics.empty());
+  CHECK(m.state.empty());
+}
+
+TEST_CASE("synchronous is accepted in any case and stored upper-case", "[config]") {
+  const auto r = config::parse(doc_with_top(R"("database": {"synchronous": "full"})"));
+  REQUIRE(r.ok());
+  CHECK(r.value.database.synchronous == "FULL");
+}
+
+TEST_CASE("bad JSON gives one problem with its line and column", "[config]") {
+  const auto r = config::parse("{\n  \"site\": \"x\",\n  \"lines\": [,]\n}", "plant.json");
+  REQUIRE(r.problems.size() == 1);
+  CHECK(r.problems[0].path.empty());
+  const auto& msg = r.problems[0].message;
+  INFO(msg);
+  CHECK(msg.rfind("plant.json: line 3, column 13: ", 0) == 0);
+  CHECK(msg.find("syntax error") != std::string::npos);
+  CHECK(msg.find("json.exception") == std::string::npos);
+}
+
+TEST_CASE("truncated JSON points just past the end of the text", "[config]") {
+  const auto r = config::parse("{\"lines\": [", "t.json");
+  REQUIRE(r.problems.size() == 1);
+  INFO(r.problems[0].message);
+  CHECK(r.problems[0].message.rfind("t.json: line 1, column 12: ", 0) == 0);
+  CHECK(r.problems[0].message.find("unexpected end of input") != std::string::npos);
+}
+
+TEST_CASE("each kind of broken config names its path and what is wrong", "[config]") {
+  const std::string m0 = "/lines/0/machines/0";
+  const auto sim = [](const std::string& id, const std::string& type) {
+    return R"({"id": ")" + id + R"(", "type": ")" + type + R"(", "source": {"adapter": "sim"}})";
+  };
+  const auto http = [](const std::string& url) {
+    return machine_json(R"({"adapter": "http_json", "url": ")" + url + R"("})");
+  };
+  const std::vector<broken_case> cases{
+      {"top level not an object", "[1]", "", "expected a JSON object at the top level, got array"},
+      {"missing lines", R"({"site": "x"})", "/lines", "missing required key 'lines'"},
+      {"lines not an array", R"({"lines": {}})", "/lines", "expected an array, got object"},
+      {"no machines", R"({"lines": [{"id": "l1", "machines": []}]})", "/lines", "no machines configured"},
+      {"empty lines", R"({"lines": []})", "/lines", "no machines configured"},
+      {"line without machines key", R"({"lines": [{"id": "l1"}]})", "/lines/0/machines",
+       "missing required key 'machines'"},
+      {"unknown top-level key", doc_with_top(R"("sight": "x")"), "/sight",
+       "unknown key 'sight' (expected one of: site, database, writer, api, pollers, lines)"},
+      {"unknown api key", doc_with_top(R"("api": {"prot": 1})"), "/api/prot",
+       "unknown key 'prot' (expected one of: bind, port, query_actors, request_timeout_ms, max_pending)"},
+      {"unknown machine key", doc_with_machines(machine_json(kHttpSource, R"(, "interval": 5)")),
+       m0 + "/interval", "unknown key 'interval'"},
+      {"unknown source key", doc_with_machines(machine_json(
+           R"({"adapter": "http_json", "url": "http://h/x", "timout_ms": 5})")),
+       m0 + "/source/timout_ms", "unknown key 'timout_ms' (expected one of: adapter, url, timeout_ms"},
+      {"unknown line key", R"({"lines": [{"id": "l1", "nmae": "x", "machines": [)" + sim("p", "placer") + "]}]}",
+       "/lines/0/nmae", "unknown key 'nmae'"},
+      {"wrong type integer", doc_with_top(R"("writer": {"max_batch": "100"})"), "/writer/max_batch",
+       "expected an integer, got string"},
+      {"fractional integer", doc_with_top(R"("api": {"port": 80.5})"), "/api/port",
+       "expected an integer, got number 80.5"},
+      {"wrong type boolean", doc_with_top(R"("database": {"foreign_keys": 1})"), "/database/foreign_keys",
+       "expected a boolean"},
+      {"wrong type section", doc_with_top(R"("writer": [])"), "/writer", "expected an object, got array"},
+      {"wrong type string", doc_with_top(R"("site": 7)"), "/site", "expected a string, got number"},
+      {"port zero", doc_with_top(R"("api": {"port": 0})"), "/api/port", "must be between 1 and 65535, got 0"},
+      {"port too big", doc_with_top(R"("api": {"port": 70000})"), "/api/port",
+       "must be between 1 and 65535, got 70000"},
+      {"too many query actors", doc_with_top(R"("api": {"query_actors": 300})"), "/api/query_actors",
+       "must be between 0 and 256, got 300"},
+      {"max_batch zero", doc_with_top(R"("writer": {"max_batch": 0})"), "/writer/max_batch",
+       "must be between 1 and"},
+      {"flush interval zero", doc_with_top(R"("writer": {"flush_interval_ms": 0})"), "/writer/flush_interval_ms",
+       "must be between 1 and"},
+      {"queue below batch", doc_with_top(R"("writer": {"max_batch": 100, "max_queue": 50})"),
+       "/writer/max_queue", "must be at least max_batch (100), got 50"},
+      {"huge unsigned", doc_with_top(R"("database": {"busy_timeout_ms": 18446744073709551615})"),
+       "/database/busy_timeout_ms", "got 18446744073709551615"},
+      {"unknown synchronous", doc_with_top(R"("database": {"synchronous": "fast"})"),
+       "/database/synchronous", "unknown synchronous mode 'fast' (expected one of: OFF, NORMAL, FULL, EXTRA)"},
+      {"empty database path", doc_with_top(R"("database": {"path": ""})"), "/database/path", "must not be empty"},
+      {"poll interval too short", doc_with_machines(machine_json(kHttpSource, R"(, "poll_interval_ms": 5)")),
+       m0 + "/poll_interval_ms", "must be between 10 and"},
+      {"timeout zero", doc_with_machines(machine_json(
+           R"({"adapter": "http_json", "url": "http://h/x", "timeout_ms": 0})")),
+       m0 + "/source/timeout_ms", "must be between 1 and"},
+      {"negative seed", doc_with_machines(R"({"id": "p", "type": "placer", "source": {"adapter": "sim", "seed": -1}})"),
+       m0 + "/source/seed", "must be at least 0, got -1"},
+      {"duplicate line id", R"({"lines": [{"id": "l1", "machines": [)" + sim("a", "aoi") +
+           R"(]}, {"id": "l1", "machines": [)" + sim("b", "aoi") + "]}]}",
+       "/lines/1/id", "duplicate line id 'l1' (first at /lines/0)"},
+      {"duplicate machine id across lines", R"({"lines": [{"id": "l1", "machines": [)" + sim("p1", "aoi") +
+           R"(]}, {"id": "l2", "machines": [)" + sim("x", "aoi") + "," + sim("p1", "placer") + "]}]}",
+       "/lines/1/machines/1/id", "duplicate machine id 'p1' (first at /lines/0/machines/0)"},
+      {"id with a space", doc_with_machines(sim("p 1", "placer")), m0 + "/id", "invalid id 'p 1'"},
+      {"id with a slash", doc_with_machines(sim("a/b", "placer")), m0 + "/id", "invalid id 'a/b'"},
+      {"id too long", doc_with_machines(sim(std::string(65, 'x'), "placer")), m0 + "/id", "invalid id"},
+      {"empty line id", R"({"lines": [{"id": "", "machines": [)" + sim("p", "aoi") + "]}]}", "/lines/0/id",
+       "invalid id ''"},
+      {"missing machine id", doc_with_machines(R"({"type": "aoi", "source": {"adapter": "sim"}})"), m0 + "/id",
+       "missing required key 'id'"},
+      {"missing source", doc_with_machines(R"({"id": "p", "type": "aoi"})"), m0 + "/source",
+       "missing required key 'source'"},
+      {"missing adapter", doc_with_machines(R"({"id": "p", "type": "aoi", "source": {}})"), m0 + "/source/adapter",
+       "missing required key 'adapter'"},
+      {"unknown adapter", doc_with_machines(machine_json(R"({"adapter": "modbus"})")), m0 + "/source/adapter",
+       "unknown adapter 'modbus' (expected http_json or sim)"},
+      {"http_json without url", doc_with_machines(machine_json(R"({"adapter": "http_json"})")),
+       m0 + "/source/url", "missing required key 'url'"},
+      {"https url", doc_with_machines(http("https://h/x")), m0 + "/source/url", "https is not supported"},
+      {"other scheme", doc_with_machines(http("ftp://h/x")), m0 + "/source/url",
+       "expected http://host[:port]/path, got 'ftp://h/x'"},
+      {"empty host", doc_with_machines(http("http://:9100/x")), m0 + "/source/url", "empty host"},
+      {"port not a number", doc_with_machines(http("http://h:abc/x")), m0 + "/source/url", "bad port 'abc'"},
+      {"port out of range", doc_with_machines(http("http://h:99999/x")), m0 + "/source/url", "bad port '99999'"},
+      {"empty port", doc_with_machines(http("http://h:/x")), m0 + "/source/url", "bad port ''"},
+      {"space in url", doc_with_machines(http("http://h/a b")), m0 + "/source/url", "contains a space"},
+      {"url without path", doc_with_machines(http("http://h:9100")), m0 + "/source/url", "missing path"},
+      {"empty url", doc_with_machines(http("")), m0 + "/source/url", "must not be empty"},
+      {"http_json seed", doc_with_machines(machine_json(
+           R"({"adapter": "http_json", "url": "http://h/x", "seed": 3})")),
+       m0 + "/source/seed", "seed applies only to the sim adapter"},
+      {"http_json nothing to read", doc_with_machines(
+           R"({"id": "p", "source": {"adapter": "http_json", "url": "http://h/x"}})"),
+       m0, "needs at least one metric or a state"},
+      {"sim unknown type", doc_with_machines(sim("p", "spi")), m0 + "/type",
+       "the sim adapter has no machine type 'spi' (expected one of: placer, printer, reflow, aoi)"},
+      {"sim without type", doc_with_machines(R"({"id": "p", "source": {"adapter": "sim"}})"), m0 + "/type",
+       "the sim adapter needs a type"},
+      {"sim with url", doc_with_machines(
+           R"({"id": "p", "type": "aoi", "source": {"adapter": "sim", "url": "http://h/x"}})"),
+       m0 + "/source/url", "the sim adapter takes no url"},
+      {"metric pointer without slash", doc_with_machines(
+           R"({"id": "p", "type": "aoi", "source": {"adapter": "sim"}, "metrics": {"a": "counters/x"}})"),
+       m0 + "/metrics/a", "invalid JSON pointer 'counters/x': must start with '/'"},
+      {"metric pointer bad tilde", doc_with_machines(
+           R"({"id": "p", "type": "aoi", "source": {"adapter": "sim"}, "metrics": {"a": "/x~2"}})"),
+       m0 + "/metrics/a", "invalid JSON pointer '/x~2': '~' must be followed by 0 or 1"},
+      {"metric pointer not a string", doc_with_machines(
+           R"({"id": "p", "type": "aoi", "source": {"adapter": "sim"}, "metrics": {"a": 3}})"),
+       m0 + "/metrics/a", "expected a string (a JSON pointer), got number"},
+      {"bad metric name", doc_with_machines(
+           R"({"id": "p", "type": "aoi", "source": {"adapter": "sim"}, "metrics": {"a/b c": "/x"}})"),
+       m0 + "/metrics/a~1b c", "invalid metric name 'a/b c'"},
+      {"empty metric name", doc_with_machines(
+           R"({"id": "p", "type": "aoi", "source": {"adapter": "sim"}, "metrics": {"": "/x"}})"),
+       m0 + "/metrics/", "invalid metric name ''"},
+      {"bad state pointer", doc_with_machines(
+           R"({"id": "p", "type": "aoi", "source": {"adapter": "sim"}, "state": "state"})"),
+       m0 + "/state", "invalid JSON pointer 'state'"},
+      {"machine not an object", doc_with_machines("42"), m0, "expected an object, got number"},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      const auto r = config::parse(c.text);
+      INFO("config: " << c.text);
+      INFO("problems:\n" << config::format_problems(r.problems));
+      CHECK_FALSE(r.ok());
+      CHECK(has_problem(r, c.path, c.message));
+    }
+  }
+}
+
+TEST_CASE("every problem in a config is reported, not just the first", "[config]") {
+  const auto r = config::parse(R"({
+    "api": {"port": 0, "prot": 1},
+    "writer": {"max_batch": "x"},
+    "lines": [{"id": "l1", "machines": [
+      {"id": "p1", "type": "oven", "source": {"adapter": "sim"}},
+      {"id": "p1", "source": {"adapter": "http_json", "url": "https://h/x"}, "state": "/state"}
+    ]}]})");
+  INFO(config::format_problems(r.problems));
+  CHECK(r.problems.size() == 6);
+  CHECK(has_problem(r, "/api/port", "must be between 1 and 65535"));
+  CHECK(has_problem(r, "/api/prot", "unknown key 'prot'"));
+  CHECK(has_problem(r, "/writer/max_batch", "expected an integer, got string"));
+  CHECK(has_problem(r, "/lines/0/machines/0/type", "no machine type 'oven'"));
+  CHECK(has_problem(r, "/lines/0/machines/1/id", "duplicate machine id 'p1'"));
+  CHECK(has_problem(r, "/lines/0/machines/1/source/url", "https is not supported"));
+}
+
+TEST_CASE("valid_json_pointer follows RFC 6901", "[config]") {
+  for (const char* ok : {"", "/", "/a", "/a/0", "/a~0b", "/a~1b", "/~01", "//"})
+    CHECK(config::valid_json_pointer(ok));
+  for (const char* bad : {"a", "a/b", "/~", "/a~", "/a~2", "~0", " /a"})
+    CHECK_FALSE(config::valid_json_pointer(bad));
+}
+
+TEST_CASE("http urls with a port, an IPv6 host or no port are accepted", "[config]") {
+  for (const char* url : {"http://10.0.0.5:80/status", "http://[::1]:9100/x", "http://plc-7.local/s?a=1",
+                          "HTTP://Host/x"}) {
+    const auto r = config::parse(doc_with_machines(machine_json(
+        std::string(R"({"adapter": "http_json", "url": ")") + url + R"("})")));
+    INFO(url << "\n" << config::format_problems(r.problems));
+    CHECK(r.ok());
+  }
+}
+
+TEST_CASE("an unreadable config file is one problem naming the file and the reason", "[config]") {
+  test::temp_dir dir;
+  const auto missing = config::load_file(dir.file("nope.json"));
+  REQUIRE(missing.problems.size() == 1);
+  CHECK(missing.problems[0].path.empty());
+  CHECK(missing.problems[0].message == "cannot read " + dir.file("nope.json") + ": No such file or directory");
+
+  const auto directory = config::load_file(dir.path());
+  REQUIRE(directory.problems.size() == 1);
+  CHECK(directory.problems[0].message == "cannot read " + dir.path() + ": Is a directory");
+}
+
+TEST_CASE("load_file parses a file from disk and names it in syntax errors", "[config]") {
+  test::temp_dir dir;
+  test::write_file(dir.file("good.json"), doc_with_top(R"("site": "disk")"));
+  const auto good = config::load_file(dir.file("good.json"));
+  REQUIRE(good.ok());
+  CHECK(good.value.site == "disk");
+
+  test::write_file(dir.file("bad.json"), "{\n  \"site\": \"x\"\n  \"lines\": []\n}");
+  const auto bad = config::load_file(dir.file("bad.json"));
+  REQUIRE(bad.problems.size() == 1);
+  INFO(bad.problems[0].message);
+  // The column is that of the last character of the offending token ("lines").
+  CHECK(bad.problems[0].message.rfind(dir.file("bad.json") + ": line 3, column 9: ", 0) == 0);
+}
+
+TEST_CASE("format_problems writes one 'path: message' line per problem", "[config]") {
+  const std::vector<config::problem> problems{{"/api/port", "must be between 1 and 65535, got 0"},
+                                              {"", "cannot read x.json: No such file or directory"}};
+  CHECK(config::format_problems(problems) ==
+        "/api/port: must be between 1 and 65535, got 0\ncannot read x.json: No such file or directory\n");
+}

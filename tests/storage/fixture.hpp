@@ -1,0 +1,97 @@
+// tests/storage: a small catalog and raw-SQL helpers shared by the storage
+// tests. Everything runs against real SQLite files in a temp_dir.
+#pragma once
+
+#include "storage/reader.hpp"
+#include "storage/writer.hpp"
+#include "tests/support/test_support.hpp"
+
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace edgemes::storage::test {
+
+inline std::vector<std::string> metric_names(int n, const std::string& prefix = "m") {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+// One line "smt1" with a placer (20 metrics) and a printer (3 metrics).
+inline std::vector<line_def> test_lines() { return {{"smt1", "SMT line 1"}}; }
+inline std::vector<machine_def> test_machines() {
+  return {{"smt1-placer1", "Placer 1", "smt1", "placer", "sim", metric_names(20)},
+          {"smt1-printer1", "Printer 1", "smt1", "printer", "sim", {"temp_c", "speed", "cycle_time_s"}}};
+}
+
+// Runs SQL expecting one integer (first column, first row; 0 if no row).
+inline int64_t query_int(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  INFO(sql << ": " << sqlite3_errmsg(db));
+  REQUIRE(rc == SQLITE_OK);
+  rc = sqlite3_step(s);
+  int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_finalize(s);
+  REQUIRE((rc == SQLITE_ROW || rc == SQLITE_DONE));
+  return v;
+}
+
+inline std::string query_text(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  INFO(sql << ": " << sqlite3_errmsg(db));
+  REQUIRE(rc == SQLITE_OK);
+  rc = sqlite3_step(s);
+  std::string v;
+  if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
+    v = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  REQUIRE((rc == SQLITE_ROW || rc == SQLITE_DONE));
+  return v;
+}
+
+// A read-write connection of the test's own, for tampering with a file while
+// no writer has it open.
+class raw_db {
+public:
+  explicit raw_db(const std::string& path) {
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            nullptr) == SQLITE_OK);
+  }
+  ~raw_db() { sqlite3_close_v2(db_); }
+  raw_db(const raw_db&) = delete;
+  raw_db& operator=(const raw_db&) = delete;
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    INFO(sql << ": " << (err ? err : ""));
+    sqlite3_free(err);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  sqlite3* get() const { return db_; }
+private:
+  sqlite3* db_ = nullptr;
+};
+
+// Polls of one machine every `period` ms from `t0`; value of slot s in poll i
+// is i * 100 + s, and every 7th value (by i + s) is missing.
+inline std::vector<poll_row> make_polls(int64_t machine_id, int n, int slots, int64_t t0,
+                                        int64_t period) {
+  std::vector<poll_row> out;
+  for (int i = 0; i < n; ++i) {
+    poll_row p{machine_id, t0 + i * period, {}};
+    for (int s = 0; s < slots; ++s)
+      p.values.push_back((i + s) % 7 == 0 ? NAN : i * 100.0 + s);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+} // namespace edgemes::storage::test

@@ -1,0 +1,130 @@
+#include "tests/storage/fixture.hpp"
+
+#include <filesystem>
+
+using namespace edgemes::storage;
+using namespace edgemes::storage::test;
+using edgemes::test::temp_dir;
+
+TEST_CASE("a new file gets schema version 1 with every table and the samples view",
+          "[storage][schema]") {
+  temp_dir dir;
+  auto w = writer::open(dir.file("edge.db"), options{});
+  sqlite3* db = w->handle();
+  CHECK(query_int(db, "PRAGMA user_version") == schema_version);
+  for (const char* table : {"lines", "machines", "metrics", "telemetry", "state_changes"}) {
+    INFO(table);
+    CHECK(query_int(db, std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                                    "name='") + table + "'") == 1);
+  }
+  CHECK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='view' AND name='samples'") ==
+        1);
+}
+
+TEST_CASE("the writer creates missing parent directories", "[storage][schema]") {
+  temp_dir dir;
+  const std::string path = dir.file("a/b/edge.db");
+  auto w = writer::open(path, options{});
+  CHECK(std::filesystem::exists(path));
+}
+
+TEST_CASE("reopening an existing file keeps its schema and data", "[storage][schema]") {
+  temp_dir dir;
+  const std::string path = dir.file("edge.db");
+  int64_t objects = 0;
+  {
+    auto w = writer::open(path, options{});
+    w->sync_catalog(test_lines(), test_machines());
+    objects = query_int(w->handle(), "SELECT count(*) FROM sqlite_master");
+    w->close();
+  }
+  auto w = writer::open(path, options{});
+  CHECK(query_int(w->handle(), "PRAGMA user_version") == schema_version);
+  CHECK(query_int(w->handle(), "SELECT count(*) FROM sqlite_master") == objects);
+  CHECK(query_int(w->handle(), "SELECT count(*) FROM machines") == 2);
+}
+
+TEST_CASE("a file written by a newer build is refused by writer and reader with both versions",
+          "[storage][schema]") {
+  temp_dir dir;
+  const std::string path = dir.file("edge.db");
+  writer::open(path, options{})->close();
+  {
+    raw_db raw(path);
+    raw.exec("PRAGMA user_version=2");
+  }
+  try {
+    writer::open(path, options{});
+    FAIL("writer opened a newer file");
+  } catch (const db_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("database schema version 2 is newer than this build (1)"));
+    CHECK_THAT(e.what(), Catch::Contains(path));
+  }
+  try {
+    reader::open(path, options{});
+    FAIL("reader opened a newer file");
+  } catch (const db_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("database schema version 2 is newer than this build (1)"));
+  }
+}
+
+TEST_CASE("a reader refuses a file the writer has not set up", "[storage][schema]") {
+  temp_dir dir;
+  const std::string path = dir.file("plain.db");
+  {
+    raw_db raw(path);
+    raw.exec("CREATE TABLE t(x)");
+  }
+  REQUIRE_THROWS_WITH(reader::open(path, options{}),
+                      Catch::Contains("schema version 0") && Catch::Contains("writer"));
+}
+
+TEST_CASE("the writer's pragmas are in force on its connection", "[storage][schema]") {
+  temp_dir dir;
+  options opts;
+  int64_t expected_sync = 1;
+  SECTION("synchronous NORMAL") {}
+  SECTION("synchronous FULL") {
+    opts.synchronous = "full";
+    expected_sync = 2;
+  }
+  opts.busy_timeout_ms = 1234;
+  opts.wal_autocheckpoint_pages = 500;
+  opts.journal_size_limit_bytes = 1 << 20;
+  auto w = writer::open(dir.file("edge.db"), opts);
+  sqlite3* db = w->handle();
+  CHECK(query_text(db, "PRAGMA journal_mode") == "wal");
+  CHECK(query_int(db, "PRAGMA synchronous") == expected_sync);
+  CHECK(query_int(db, "PRAGMA cache_size") == -64000);
+  CHECK(query_int(db, "PRAGMA foreign_keys") == 1);
+  CHECK(query_int(db, "PRAGMA busy_timeout") == 1234);
+  CHECK(query_int(db, "PRAGMA wal_autocheckpoint") == 500);
+  CHECK(query_int(db, "PRAGMA journal_size_limit") == 1 << 20);
+}
+
+TEST_CASE("a reader's pragmas are in force and it is query-only", "[storage][schema]") {
+  temp_dir dir;
+  const std::string path = dir.file("edge.db");
+  auto w = writer::open(path, options{});
+  options opts;
+  opts.synchronous = "FULL";
+  opts.cache_size_kib = 2000;
+  opts.busy_timeout_ms = 777;
+  auto r = reader::open(path, opts);
+  sqlite3* db = r->handle();
+  CHECK(query_text(db, "PRAGMA journal_mode") == "wal");
+  CHECK(query_int(db, "PRAGMA synchronous") == 2);
+  CHECK(query_int(db, "PRAGMA cache_size") == -2000);
+  CHECK(query_int(db, "PRAGMA foreign_keys") == 1);
+  CHECK(query_int(db, "PRAGMA busy_timeout") == 777);
+  CHECK(query_int(db, "PRAGMA query_only") == 1);
+  CHECK(sqlite3_db_readonly(db, "main") == 1);
+}
+
+TEST_CASE("an unknown synchronous mode is refused with the allowed values", "[storage][schema]") {
+  temp_dir dir;
+  options opts;
+  opts.synchronous = "NORMAL; DROP TABLE lines";
+  REQUIRE_THROWS_WITH(writer::open(dir.file("edge.db"), opts),
+                      Catch::Contains("OFF, NORMAL, FULL or EXTRA"));
+}

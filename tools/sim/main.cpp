@@ -1,0 +1,233 @@
+// edgemes-sim: simulated SMT machines over HTTP, for tests, demos and
+// benchmarks. Parses the command line, builds the machine list, serves until
+// SIGINT or SIGTERM, then stops cleanly and exits 0.
+// Exit codes: 0 stopped by a signal, 1 could not serve, 2 bad command line.
+#include "adapters/sim_model.hpp"
+#include "tools/sim/fault.hpp"
+#include "tools/sim/server.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <pthread.h>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+using edgemes::sim::machine_spec;
+
+const char* usage =
+    "usage: edgemes-sim --port P [--bind ADDR] (--config FILE | --machines N [--types LIST])\n"
+    "                   [--fault ID=MODE]... [--seed S] [--slow-ms MS] [--threads T]\n"
+    "\n"
+    "Serves simulated SMT machines over HTTP (see docs/SIMULATOR.md).\n"
+    "  --port P          port to listen on (0 = any free port, printed when listening)\n"
+    "  --bind ADDR       address to listen on (default 127.0.0.1)\n"
+    "  --config FILE     take machine ids and types from an edgemes config (lines[].machines[])\n"
+    "  --machines N      N machines named m0001, m0002, ... cycling through --types\n"
+    "  --types LIST      comma-separated types (default placer,printer,reflow,aoi)\n"
+    "  --fault ID=MODE   start machine ID in fault MODE; modes: none, slow, http500,\n"
+    "                    broken_json, reset, missing_fields, huge, wrong_type, flap\n"
+    "  --seed S          seed for every machine's model (default 0 = from the machine id)\n"
+    "  --slow-ms MS      how long the slow fault delays a reply (default 5000)\n"
+    "  --threads T       HTTP worker threads (default max(64, machines + 32))\n";
+
+struct options {
+  int port = -1;
+  std::string bind = "127.0.0.1";
+  std::string config;
+  long machines = 0;
+  std::vector<std::string> types = edgemes::adapters::sim_types();
+  std::vector<std::pair<std::string, std::string>> faults;
+  uint64_t seed = 0;
+  int64_t slow_ms = 5000;
+  size_t threads = 0;
+};
+
+[[noreturn]] void fail(const std::string& message, int code = 2) {
+  std::cerr << "edgemes-sim: " << message << "\n";
+  std::exit(code);
+}
+
+long long number(const std::string& flag, const std::string& text, long long lo, long long hi) {
+  try {
+    size_t used = 0;
+    long long v = std::stoll(text, &used);
+    if (used == text.size() && v >= lo && v <= hi)
+      return v;
+  } catch (const std::exception&) {
+  }
+  fail(flag + " wants a number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+       ", not '" + text + "'");
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    if (!item.empty())
+      out.push_back(item);
+  return out;
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], value;
+    if (arg == "--help" || arg == "-h") {
+      std::cout << usage;
+      std::exit(0);
+    }
+    size_t eq = arg.find('=');
+    if (arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      fail("missing value after " + arg + "\n" + usage);
+    }
+    if (arg == "--port")
+      o.port = static_cast<int>(number(arg, value, 0, 65535));
+    else if (arg == "--bind")
+      o.bind = value;
+    else if (arg == "--config")
+      o.config = value;
+    else if (arg == "--machines")
+      o.machines = static_cast<long>(number(arg, value, 1, 100000));
+    else if (arg == "--types")
+      o.types = split(value, ',');
+    else if (arg == "--fault") {
+      size_t at = value.find('=');
+      if (at == std::string::npos || at == 0)
+        fail("--fault wants ID=MODE, not '" + value + "'");
+      o.faults.emplace_back(value.substr(0, at), value.substr(at + 1));
+    } else if (arg == "--seed")
+      o.seed = static_cast<uint64_t>(number(arg, value, 0, INT64_MAX));
+    else if (arg == "--slow-ms")
+      o.slow_ms = number(arg, value, 0, 3600000);
+    else if (arg == "--threads")
+      o.threads = static_cast<size_t>(number(arg, value, 1, 100000));
+    else
+      fail("unknown option " + arg + "\n" + usage);
+  }
+  if (o.port < 0)
+    fail("--port is required\n" + std::string(usage));
+  if (o.config.empty() == (o.machines == 0))
+    fail("give exactly one of --config FILE or --machines N");
+  if (o.types.empty())
+    fail("--types is empty");
+  for (const auto& t : o.types)
+    if (!edgemes::adapters::is_sim_type(t))
+      fail("unknown type '" + t + "' in --types (known: placer, printer, reflow, aoi)");
+  return o;
+}
+
+// Only what the simulator needs from an edgemes config: lines[].machines[].{id,type}.
+std::vector<machine_spec> machines_from_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    fail("cannot read config " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json cfg;
+  try {
+    cfg = nlohmann::json::parse(text.str(), nullptr, true, true);
+  } catch (const nlohmann::json::exception& e) {
+    fail("config " + path + " is not JSON: " + e.what());
+  }
+  std::vector<machine_spec> out;
+  if (!cfg.is_object() || !cfg.contains("lines") || !cfg["lines"].is_array())
+    fail("config " + path + " has no \"lines\" array");
+  for (const auto& line : cfg["lines"]) {
+    if (!line.is_object() || !line.contains("machines") || !line["machines"].is_array())
+      continue;
+    for (const auto& m : line["machines"]) {
+      if (!m.is_object() || !m.contains("id") || !m["id"].is_string())
+        continue;
+      std::string id = m["id"], type = m.value("type", std::string());
+      if (!edgemes::adapters::is_sim_type(type)) {
+        std::cerr << "edgemes-sim: skipping machine '" << id << "': type '" << type
+                  << "' is not simulated (placer, printer, reflow, aoi)\n";
+        continue;
+      }
+      out.push_back({id, type, edgemes::sim::fault::none});
+    }
+  }
+  if (out.empty())
+    fail("config " + path + " lists no machine of a simulated type");
+  return out;
+}
+
+std::vector<machine_spec> generated_machines(long count, const std::vector<std::string>& types) {
+  std::vector<machine_spec> out;
+  for (long i = 0; i < count; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "m%04ld", i + 1);
+    out.push_back({id, types[static_cast<size_t>(i) % types.size()], edgemes::sim::fault::none});
+  }
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options o = parse(argc, argv);
+  std::vector<machine_spec> machines =
+      o.config.empty() ? generated_machines(o.machines, o.types) : machines_from_config(o.config);
+  for (const auto& [id, mode_name] : o.faults) {
+    auto mode = edgemes::sim::parse_fault(mode_name);
+    if (!mode)
+      fail("unknown fault mode '" + mode_name + "' (modes: " + edgemes::sim::fault_names() + ")");
+    bool found = false;
+    for (auto& m : machines)
+      if (m.id == id) {
+        m.mode = *mode;
+        found = true;
+      }
+    if (!found)
+      fail("--fault names machine '" + id + "', which is not simulated");
+  }
+
+  // Signals are taken by sigwait() in this thread only: block them before any
+  // other thread exists so every thread inherits the mask.
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  size_t threads = o.threads ? o.threads : std::max<size_t>(64, machines.size() + 32);
+  edgemes::sim::server srv(machines, o.seed, o.slow_ms, threads);
+  int port = srv.bind(o.bind, o.port);
+  if (port < 0)
+    fail("cannot listen on " + o.bind + ":" + std::to_string(o.port) +
+             " (address in use, or not an address of this host)",
+         1);
+
+  std::atomic<bool> serve_failed{false};
+  std::thread serving([&] {
+    if (!srv.listen()) {
+      serve_failed = true;
+      ::kill(::getpid(), SIGTERM);  // wake sigwait below
+    }
+  });
+  std::cout << "edgemes-sim listening on " << o.bind << ":" << port << " (" << machines.size()
+            << " machines)" << std::endl;
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  srv.stop();
+  serving.join();
+  if (serve_failed) {
+    std::cerr << "edgemes-sim: serving on " << o.bind << ":" << port << " failed\n";
+    return 1;
+  }
+  return 0;
+}

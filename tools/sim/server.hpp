@@ -1,0 +1,80 @@
+// tools/sim/server: simulated machines behind one HTTP server.
+//
+// Owns one sim_machine per id, each with its own mutex, fault mode and
+// "served" log: the seq numbers of replies that went out whole, with status
+// 200 and valid JSON. A seq is logged only after the last byte was handed to
+// the socket (the response's releaser reports success), so a reply that was
+// cut off, refused or never finished writing is not in the log. Slow replies
+// are never logged: by design they arrive after the client has given up.
+//
+// Routes (see docs/SIMULATOR.md):
+//   GET  /machines                    ids, types, faults
+//   GET  /machines/{id}/status        the model's reply (advances seq), shaped by the fault
+//   GET  /machines/{id}/served        {"machine": id, "seqs": [...]}
+//   POST|PUT /machines/{id}/fault?mode=M
+//   GET  /metrics                     Prometheus text of every machine's last reply
+#pragma once
+
+#include "adapters/sim_model.hpp"
+#include "tools/sim/fault.hpp"
+
+#include <httplib.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace edgemes::sim {
+
+struct machine_spec {
+  std::string id;
+  std::string type;
+  fault mode = fault::none;
+};
+
+class server {
+public:
+  server(const std::vector<machine_spec>& machines, uint64_t seed, int64_t slow_ms, size_t threads);
+
+  // Binds `host:port` (port 0 = any free port); returns the port, or -1.
+  int bind(const std::string& host, int port);
+  // Serves until stop(); returns false if serving failed.
+  bool listen();
+  // Wakes slow replies, stops accepting and lets running requests finish.
+  void stop();
+
+private:
+  struct machine {
+    machine(const machine_spec& spec, uint64_t seed)
+        : model(spec.id, spec.type, seed), mode(spec.mode) {}
+    std::mutex mtx;  // guards everything below
+    adapters::sim_machine model;
+    fault mode;
+    uint64_t flap_count = 0;
+    uint64_t requests = 0;
+    std::vector<uint64_t> served;
+    nlohmann::json last;  // last model reply before any fault shaped it
+  };
+
+  void routes();
+  machine* find(const std::string& id);
+  void status(machine& m, httplib::Response& res);
+  void send_json(machine& m, uint64_t seq, std::string body, httplib::Response& res);
+  bool sleep_unless_stopped(int64_t ms);
+  std::string prometheus();
+
+  httplib::Server http_;
+  std::map<std::string, std::unique_ptr<machine>> machines_;  // fixed after construction
+  std::vector<std::string> order_;                             // ids in the order given
+  int64_t slow_ms_;
+
+  std::mutex stop_mtx_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+};
+
+} // namespace edgemes::sim
