@@ -19,7 +19,6 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
-#include <set>
 
 namespace edgemes::storage {
 

@@ -128,3 +128,16 @@ TEST_CASE("an unknown synchronous mode is refused with the allowed values", "[st
   REQUIRE_THROWS_WITH(writer::open(dir.file("edge.db"), opts),
                       Catch::Contains("OFF, NORMAL, FULL or EXTRA"));
 }
+
+TEST_CASE("a reader of a file that never appears gives up with SQLITE_CANTOPEN",
+          "[storage][schema]") {
+  temp_dir dir;
+  const std::string path = dir.file("missing/edge.db");
+  try {
+    reader::open(path, options{});
+    FAIL("reader opened a missing file");
+  } catch (const db_error& e) {
+    CHECK((e.code() & 0xff) == SQLITE_CANTOPEN);
+    CHECK_THAT(e.what(), Catch::Contains(path));
+  }
+}

@@ -1,0 +1,141 @@
+// The edgemes command line as a user meets it: help, check-config, and a
+// start-up that refuses a broken config or a taken port with a clear message.
+#include "tests/e2e/e2e_support.hpp"
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace edgemes::test;
+
+namespace {
+
+struct outcome {
+  int code;
+  std::string output;
+};
+
+outcome run_cli(const temp_dir& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{binary("edgemes")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto log = dir.file("cli-" + std::to_string(now_ms()) + ".log");
+  process p{argv, log};
+  int code = p.wait(std::chrono::seconds(20));
+  return {code, p.log()};
+}
+
+} // namespace
+
+TEST_CASE("each command has --help", "[e2e][cli]") {
+  temp_dir dir;
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"run", "--help"}, {"check-config", "--help"}}) {
+    auto r = run_cli(dir, args);
+    CHECK(r.code == 0);
+    CHECK(r.output.find("usage") != std::string::npos);
+  }
+  auto r = run_cli(dir, {"frobnicate"});
+  CHECK(r.code == 2);
+  CHECK(r.output.find("unknown command 'frobnicate'") != std::string::npos);
+}
+
+TEST_CASE("check-config accepts the shipped configs", "[e2e][cli]") {
+  temp_dir dir;
+  for (auto file : {"config/demo.json", "config/example-http.json"}) {
+    auto r = run_cli(dir, {"check-config", source_path(file)});
+    INFO(file << ": " << r.output);
+    CHECK(r.code == 0);
+    CHECK(r.output.find(": ok (") != std::string::npos);
+  }
+}
+
+TEST_CASE("check-config prints every problem with its JSON path and exits 1", "[e2e][cli]") {
+  temp_dir dir;
+  auto path = dir.file("broken.json");
+  write_file(path, R"({
+    "writer": { "max_batch": "lots" },
+    "api": { "prot": 8080 },
+    "lines": [ { "id": "l1", "machines": [
+      { "id": "m1", "source": { "adapter": "modbus" } },
+      { "id": "m1", "type": "placer", "source": { "adapter": "sim" } } ] } ]
+  })");
+  auto r = run_cli(dir, {"check-config", path});
+  INFO(r.output);
+  CHECK(r.code == 1);
+  CHECK(r.output.find("/writer/max_batch") != std::string::npos);
+  CHECK(r.output.find("/api/prot") != std::string::npos);
+  CHECK(r.output.find("/lines/0/machines/0/source/adapter") != std::string::npos);
+  CHECK(r.output.find("duplicate machine id 'm1'") != std::string::npos);
+}
+
+TEST_CASE("check-config reports bad JSON with line and column", "[e2e][cli]") {
+  temp_dir dir;
+  auto path = dir.file("bad.json");
+  write_file(path, "{\n  \"site\": \"x\",\n  \"lines\": [ ,\n}\n");
+  auto r = run_cli(dir, {"check-config", path});
+  INFO(r.output);
+  CHECK(r.code == 1);
+  CHECK(r.output.find("line 3") != std::string::npos);
+}
+
+TEST_CASE("run refuses a broken config before touching the database", "[e2e][cli]") {
+  temp_dir dir;
+  auto path = dir.file("broken.json");
+  write_file(path, R"({"database": {"path": ")" + dir.file("x.db") +
+                       R"("}, "lines": [{"id": "l1", "machines": [{"id": "m1", "source":
+                       {"adapter": "http_json", "url": "ftp://nowhere"}}]}]})");
+  auto r = run_cli(dir, {"run", "--config", path});
+  INFO(r.output);
+  CHECK(r.code == 1);
+  CHECK(r.output.find("/lines/0/machines/0/source/url") != std::string::npos);
+  CHECK(access(dir.file("x.db").c_str(), F_OK) != 0);
+}
+
+TEST_CASE("run names the address when the API port is taken", "[e2e][cli]") {
+  temp_dir dir;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  auto r = run_cli(dir, {"run", "--port", std::to_string(port), "--db", dir.file("d.db")});
+  ::close(fd);
+  INFO(r.output);
+  CHECK(r.code == 1);
+  CHECK(r.output.find("cannot listen on 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+}
+
+TEST_CASE("the embedded demo serves every machine at once and stops with exit code 0",
+          "[e2e][cli]") {
+  temp_dir dir;
+  int port = free_port();
+  process p{{binary("edgemes"), "run", "--port", std::to_string(port), "--db", dir.file("demo.db")},
+            dir.file("demo.log")};
+  bool up = wait_until(
+      [&] {
+        auto m = get_json(port, "/api/v1/machines");
+        if (!m.is_object() || m["machines"].size() != 5)
+          return false;
+        for (const auto& x : m["machines"])
+          if (x["status"] != "online")
+            return false;
+        return true;
+      },
+      std::chrono::seconds(15));
+  INFO(p.log());
+  REQUIRE(up);
+  auto health = get_json(port, "/api/v1/health");
+  CHECK(health["status"] == "ok");
+  CHECK(health["database"]["path"] == dir.file("demo.db"));
+  p.signal(SIGINT);
+  CHECK(p.wait(std::chrono::seconds(15)) == 0);
+}
