@@ -84,6 +84,8 @@ inline double round_to(double v, int decimals) {
   double scale = std::pow(10.0, decimals);
   return std::round(v * scale) / scale;
 }
-inline uint64_t whole(double counter) { return static_cast<uint64_t>(std::floor(counter)); }
+inline uint64_t whole(double counter) {
+  return counter > 0 ? static_cast<uint64_t>(std::floor(counter)) : 0;
+}
 
 } // namespace edgemes::adapters::sim

@@ -68,7 +68,7 @@ class printer final : public lifecycle {
 public:
   explicit printer(uint64_t seed) : lifecycle(seed) {
     cycle_s_ = life_.uniform(14, 22);
-    misprint_rate_ = life_.uniform(0.003, 2);
+    misprint_rate_ = life_.uniform(0.003, 0.01);
     wipe_every_ = std::round(life_.uniform(5, 10));
     pressure_kg_ = round_to(life_.uniform(5.5, 8.0), 1);
     speed_mm_s_ = 5.0 * std::round(life_.uniform(30, 70) / 5.0);

@@ -126,8 +126,10 @@ TEST_CASE("edgemes-sim fault modes fail polls the way they promise", "[adapters]
   SECTION("missing_fields answers valid JSON that lacks some standard metrics") {
     auto r = sim.client("m0005")->poll();
     REQUIRE(r.ok);
-    auto p = problems("printer", r.document);
-    REQUIRE(any_contains(p, "metric 'prints_total': nothing at /counters/prints"));
+    REQUIRE(r.document["type"] == "placer");
+    auto p = problems("placer", r.document);
+    REQUIRE(any_contains(p, "metric 'placements_total': nothing at /counters/placements"));
+    REQUIRE(p.size() < sim_standard_metrics("placer").size());
     REQUIRE(sim.served_becomes("m0005", {1}));
   }
   SECTION("huge answers more than the reply limit") {
@@ -142,7 +144,8 @@ TEST_CASE("edgemes-sim fault modes fail polls the way they promise", "[adapters]
   SECTION("wrong_type answers some numbers as strings") {
     auto r = sim.client("m0007")->poll();
     REQUIRE(r.ok);
-    REQUIRE(any_contains(problems("aoi", r.document), "is a string, not a number"));
+    REQUIRE(r.document["type"] == "reflow");
+    REQUIRE(any_contains(problems("reflow", r.document), "/oven/conveyor_mm_s is a string, not a number"));
     REQUIRE(sim.served_becomes("m0007", {1}));
   }
   SECTION("flap alternates a good reply and HTTP 500") {

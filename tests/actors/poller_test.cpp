@@ -1,0 +1,145 @@
+// A poller against a real HTTP server on 127.0.0.1 whose behaviour the test
+// switches: unknown -> online -> offline -> online, and a stop that hands in
+// the poll in flight.
+#include "tests/actors/actor_fixture.hpp"
+
+#include "actors/poller.hpp"
+#include "adapters/adapter.hpp"
+#include "adapters/blocking_pool.hpp"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <thread>
+
+using namespace edgemes;
+using namespace edgemes::test;
+
+namespace {
+
+// A machine over HTTP: mode 0 answers JSON, 1 answers HTTP 500, 2 answers slowly.
+struct fake_machine {
+  httplib::Server http;
+  std::thread thread;
+  int port = 0;
+  std::atomic<int> mode{0};
+  std::atomic<int> served{0};
+
+  fake_machine() {
+    http.Get("/status", [this](const httplib::Request&, httplib::Response& res) {
+      int m = mode.load();
+      if (m == 1) {
+        res.status = 500;
+        res.set_content("boom", "text/plain");
+        return;
+      }
+      if (m == 2)
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      int n = ++served;
+      res.set_content("{\"state\": \"RUN\", \"n\": " + std::to_string(n) + ", \"t\": 21.5}",
+                      "application/json");
+    });
+    port = http.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { http.listen_after_bind(); });
+  }
+  ~fake_machine() {
+    http.stop();
+    thread.join();
+  }
+};
+
+struct poller_rig : writer_rig {
+  fake_machine machine;
+  std::shared_ptr<adapters::blocking_pool> pool = std::make_shared<adapters::blocking_pool>(2, 16);
+  caf::actor poller;
+
+  poller_rig() : writer_rig(settings(), 100000) {
+    actors::poller_parts parts;
+    parts.settings.ident = "smt1-printer1";
+    parts.settings.interval_ms = 50;
+    parts.settings.max_backoff_ms = 100;
+    parts.settings.offline_after = 3;
+    parts.binding = bindings.at("smt1-printer1");  // metrics temp_c, speed, cycle_time_s
+    std::string err;
+    parts.source = adapters::make_http_json(
+        "http://127.0.0.1:" + std::to_string(machine.port) + "/status", 1000, 1 << 20, &err);
+    REQUIRE(parts.source);
+    parts.extractor = std::make_shared<adapters::extractor>(
+        std::vector<std::pair<std::string, std::string>>{
+            {"temp_c", "/t"}, {"speed", "/n"}, {"cycle_time_s", "/missing"}},
+        "/state");
+    parts.writer = writer;
+    parts.gauge = gauge;
+    parts.pool = pool;
+    poller = actors::spawn_poller(sys, std::move(parts));
+  }
+
+  ~poller_rig() { caf::anon_send_exit(poller, caf::exit_reason::kill); }
+
+  static actors::writer_settings settings() {
+    actors::writer_settings ws;
+    ws.max_batch = 1000;
+    ws.flush_interval_ms = 20;
+    return ws;
+  }
+
+  storage::machine_info status() {
+    auto r = storage::reader::open(path, opts);
+    return *r->machine("smt1-printer1");
+  }
+
+  std::string states() {
+    auto r = storage::reader::open(path, opts);
+    return storage::test::query_text(
+        r->handle(), "SELECT group_concat(state, ',') FROM (SELECT state FROM state_changes "
+                     "ORDER BY ts)");
+  }
+};
+
+} // namespace
+
+TEST_CASE("poller goes online, offline after 3 failed polls, and online again when the machine "
+          "answers",
+          "[actors][poller]") {
+  poller_rig rig;
+  REQUIRE(wait_until([&] { return rig.status().status == "online"; }, std::chrono::seconds(10)));
+  auto online = rig.status();
+  CHECK(online.state == "RUN");
+  // A pointer that matches nothing is a counted problem, the other metrics are still stored.
+  CHECK(online.poll_problems >= 1);
+  CHECK(online.last_error.find("cycle_time_s") != std::string::npos);
+  REQUIRE(wait_until([&] { return rig.gauge->committed_samples() >= 4; }, std::chrono::seconds(10)));
+
+  rig.machine.mode = 1;
+  REQUIRE(wait_until([&] { return rig.status().status == "offline"; }, std::chrono::seconds(10)));
+  auto offline = rig.status();
+  CHECK(offline.last_error.find("HTTP 500") != std::string::npos);
+  CHECK(offline.polls_failed >= 3);
+  CHECK(offline.state == "OFFLINE");
+
+  rig.machine.mode = 0;
+  REQUIRE(wait_until([&] { return rig.status().status == "online"; }, std::chrono::seconds(10)));
+  CHECK(rig.status().state == "RUN");
+  CHECK(rig.states() == "RUN,OFFLINE,RUN");
+}
+
+TEST_CASE("a stopping poller hands in the poll in flight before it quits", "[actors][poller]") {
+  poller_rig rig;
+  REQUIRE(wait_until([&] { return rig.machine.served.load() >= 2; }, std::chrono::seconds(10)));
+  rig.machine.mode = 2;  // every reply now takes 400 ms
+  int before = rig.machine.served.load();
+  // Wait until a slow poll is in flight, then stop.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  caf::scoped_actor self{rig.sys};
+  bool done = false;
+  self->request(rig.poller, std::chrono::seconds(5), actors::stop_atom::value)
+      .receive([&](actors::done_atom) { done = true; },
+               [&](caf::error& e) { FAIL(caf::to_string(e)); });
+  CHECK(done);
+  int served = rig.machine.served.load();
+  CHECK(served >= before);
+  auto totals = rig.stop();
+  // Every reply the machine served is stored: one row per reply.
+  CHECK(rig.stored_rows() == served);
+  CHECK(totals.lost_samples == 0);
+}
