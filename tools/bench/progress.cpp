@@ -1,0 +1,110 @@
+#include "tools/bench/progress.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace edgemes::bench {
+
+namespace {
+
+int64_t status_kib(const char* key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const std::string prefix = std::string(key) + ":";
+  while (std::getline(in, line))
+    if (line.compare(0, prefix.size(), prefix) == 0)
+      return std::stoll(line.substr(prefix.size()));  // "VmRSS:    12345 kB"
+  return 0;
+}
+
+} // namespace
+
+int64_t file_bytes(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<int64_t>(size);
+}
+
+int64_t rss_kib() { return status_kib("VmRSS"); }
+int64_t peak_rss_kib() { return status_kib("VmHWM"); }
+
+void remove_database(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::error_code ec;
+    std::filesystem::remove(path + suffix, ec);
+    if (ec)
+      throw std::runtime_error("cannot remove " + path + suffix + " to start empty: " +
+                               ec.message());
+  }
+}
+
+recorder::recorder(std::string mode, std::string db_path, bool json, nlohmann::json params)
+    : mode_(std::move(mode)), db_path_(std::move(db_path)), json_(json),
+      params_(std::move(params)) {}
+
+std::FILE* recorder::human() const { return json_ ? stderr : stdout; }
+
+void recorder::start() { t0_ = std::chrono::steady_clock::now(); }
+
+double recorder::elapsed_s() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+}
+
+void recorder::record(int64_t samples, int64_t rows, int64_t dropped) {
+  point p;
+  p.samples = samples;
+  p.rows = rows;
+  p.elapsed_s = elapsed_s();
+  const point prev = points_.empty() ? point{} : points_.back();
+  double dt = p.elapsed_s - prev.elapsed_s;
+  p.interval_rate = dt > 0 ? static_cast<double>(samples - prev.samples) / dt : 0;
+  p.cumulative_rate = p.elapsed_s > 0 ? static_cast<double>(samples) / p.elapsed_s : 0;
+  p.db_bytes = file_bytes(db_path_) + file_bytes(db_path_ + "-wal");
+  p.bytes_per_sample = samples > 0 ? static_cast<double>(p.db_bytes) / samples : 0;
+  p.rss_kib = rss_kib();
+  p.dropped = dropped;
+  points_.push_back(p);
+  std::fprintf(human(),
+               "%s %10lld samples %9lld rows %8.1f s %9.0f samples/s (avg %9.0f) "
+               "file+wal %7.1f MiB %5.1f B/sample rss %6.1f MiB dropped %lld\n",
+               mode_.c_str(), static_cast<long long>(samples), static_cast<long long>(rows),
+               p.elapsed_s, p.interval_rate, p.cumulative_rate, p.db_bytes / 1048576.0,
+               p.bytes_per_sample, p.rss_kib / 1024.0, static_cast<long long>(dropped));
+  std::fflush(human());
+}
+
+void recorder::finish(int64_t samples, int64_t rows, double elapsed_s, nlohmann::json summary) {
+  int64_t db = file_bytes(db_path_) + file_bytes(db_path_ + "-wal");
+  summary["samples"] = samples;
+  summary["rows"] = rows;
+  summary["elapsed_s"] = elapsed_s;
+  summary["samples_per_s"] = elapsed_s > 0 ? samples / elapsed_s : 0.0;
+  summary["db_bytes"] = db;
+  summary["bytes_per_sample"] = samples > 0 ? static_cast<double>(db) / samples : 0.0;
+  summary["peak_rss_kib"] = peak_rss_kib();
+  std::fprintf(human(), "summary %s: %s\n", mode_.c_str(), summary.dump().c_str());
+  std::fflush(human());
+  if (!json_)
+    return;
+  nlohmann::json doc;
+  doc["mode"] = mode_;
+  doc["params"] = params_;
+  doc["summary"] = summary;
+  doc["points"] = nlohmann::json::array();
+  for (const auto& p : points_)
+    doc["points"].push_back({{"samples", p.samples},
+                             {"rows", p.rows},
+                             {"elapsed_s", p.elapsed_s},
+                             {"interval_rate", p.interval_rate},
+                             {"cumulative_rate", p.cumulative_rate},
+                             {"db_bytes", p.db_bytes},
+                             {"bytes_per_sample", p.bytes_per_sample},
+                             {"rss_kib", p.rss_kib},
+                             {"dropped", p.dropped}});
+  std::printf("%s\n", doc.dump().c_str());
+  std::fflush(stdout);
+}
+
+} // namespace edgemes::bench
