@@ -220,3 +220,51 @@ TEST_CASE("every reply served to a healthy machine is stored exactly once and th
   auto bad_rows = db.rows("SELECT count(*) FROM samples WHERE machine = 'bad1'");
   CHECK(bad_rows[0][0] == "0");
 }
+
+TEST_CASE("the shipped example-http config polls edgemes-sim with no poll problems", "[e2e]") {
+  temp_dir dir;
+  int sim_port = free_port();
+  int api_port = free_port();
+  auto text = read_file(source_path("config/example-http.json"));
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+      text.replace(pos, from.size(), to);
+  };
+  replace_all("127.0.0.1:9100", "127.0.0.1:" + std::to_string(sim_port));
+  replace_all("\"data/factory.db\"", "\"" + dir.file("factory.db") + "\"");
+  replace_all("\"port\": 8080", "\"port\": " + std::to_string(api_port));
+  auto cfg = dir.file("example.json");
+  write_file(cfg, text);
+  auto sim = start_sim(dir, sim_port, cfg);
+  auto daemon = start_daemon(dir, api_port, cfg);
+  auto machines = get_json(api_port, "/api/v1/machines")["machines"];
+  REQUIRE(machines.size() == 4);
+  bool polled = wait_until(
+      [&] {
+        auto all = get_json(api_port, "/api/v1/machines");
+        if (!all.is_object() || all["machines"].size() != 4)
+          return false;
+        for (const auto& m : all["machines"])
+          if (m["polls"]["ok"].get<int64_t>() < 2)
+            return false;
+        return true;
+      },
+      std::chrono::seconds(20));
+  INFO(daemon->log());
+  REQUIRE(polled);
+  auto all = get_json(api_port, "/api/v1/machines");
+  REQUIRE(all["machines"].size() == 4);
+  for (const auto& m : all["machines"]) {
+    INFO(m.dump());
+    CHECK(m["status"] == "online");
+    CHECK(m["polls"]["problems"] == 0);
+    CHECK(m["state"].is_string());
+    auto detail = get_json(api_port, "/api/v1/machines/" + m["id"].get<std::string>());
+    for (const auto& [name, latest] : detail["metrics"].items()) {
+      INFO(name);
+      CHECK(latest["value"].is_number());
+    }
+  }
+  daemon->signal(SIGTERM);
+  CHECK(daemon->wait(std::chrono::seconds(15)) == 0);
+}

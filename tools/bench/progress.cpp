@@ -75,14 +75,17 @@ void recorder::record(int64_t samples, int64_t rows, int64_t dropped) {
   std::fflush(human());
 }
 
-void recorder::finish(int64_t samples, int64_t rows, double elapsed_s, nlohmann::json summary) {
+void recorder::finish(int64_t samples, int64_t rows, double elapsed_s, int64_t stored_samples,
+                      nlohmann::json summary) {
   int64_t db = file_bytes(db_path_) + file_bytes(db_path_ + "-wal");
   summary["samples"] = samples;
   summary["rows"] = rows;
   summary["elapsed_s"] = elapsed_s;
   summary["samples_per_s"] = elapsed_s > 0 ? samples / elapsed_s : 0.0;
   summary["db_bytes"] = db;
-  summary["bytes_per_sample"] = samples > 0 ? static_cast<double>(db) / samples : 0.0;
+  summary["stored_samples"] = stored_samples;
+  summary["bytes_per_sample"] =
+      stored_samples > 0 ? static_cast<double>(db) / stored_samples : 0.0;
   summary["peak_rss_kib"] = peak_rss_kib();
   std::fprintf(human(), "summary %s: %s\n", mode_.c_str(), summary.dump().c_str());
   std::fflush(human());

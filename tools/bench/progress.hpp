@@ -52,8 +52,11 @@ public:
   void record(int64_t samples, int64_t rows, int64_t dropped);
 
   // Prints the summary (and, with --json, the whole document). `summary` gets
-  // the common fields added: elapsed_s, samples_per_s, db_bytes, bytes_per_sample.
-  void finish(int64_t samples, int64_t rows, double elapsed_s, nlohmann::json summary);
+  // the common fields added: samples, rows, elapsed_s, samples_per_s,
+  // db_bytes (file + -wal now, after close) and bytes_per_sample, which
+  // divides db_bytes by `stored_samples` (all samples in the file).
+  void finish(int64_t samples, int64_t rows, double elapsed_s, int64_t stored_samples,
+              nlohmann::json summary);
 
 private:
   std::FILE* human() const;
