@@ -92,7 +92,8 @@ std::vector<bad_case> bad_cases() {
       {M + "/samples?metric=head_temp_c&step_ms=1000", 400, "bad_parameter", "'step_ms'"},
       {M + "/series?metric=head_temp_c&limit=5", 400, "bad_parameter", "'limit'"},
       {M + "/states?metric=head_temp_c", 400, "bad_parameter", "'metric'"},
-      {M + "/samples?metric=head_temp_c&metric=head_temp_c", 400, "bad_parameter", "'metric'"},
+      // (cpp-httplib 0.11 folds an identical key=value pair repeated into one before we see it)
+      {M + "/samples?metric=head_temp_c&metric=cycle_time_s", 400, "bad_parameter", "'metric'"},
       {M + "/samples?metric=head_temp_c&from=0&from=1", 400, "bad_parameter", "'from'"},
       {"/api/v1/machines?line=smt1&line=smt2", 400, "bad_parameter", "'line'"},
       {M + "/samples?metric=head_temp_c&%FF=1", 400, "bad_parameter", "unknown parameter"},
@@ -130,17 +131,18 @@ bool is_json_type(const std::string& content_type) {
   return content_type.rfind("application/json", 0) == 0;
 }
 
-// Checks the {"error": {"code", "message"}} shape and returns the message.
+// Checks the {"error": {"code", "message"}} shape and returns the message
+// ("" when the shape is wrong). CHECKs only: one bad row must not hide the rest.
 std::string check_error(const reply& r, int status, const std::string& code) {
   CHECK(r.status == status);
   CHECK(is_json_type(r.content_type));
-  REQUIRE_FALSE(r.doc.is_discarded());
-  REQUIRE(r.doc.is_object());
-  REQUIRE(r.doc.size() == 1);
+  bool shaped = r.doc.is_object() && r.doc.size() == 1 && r.doc.contains("error") &&
+                r.doc["error"].is_object() && r.doc["error"]["code"].is_string() &&
+                r.doc["error"]["message"].is_string();
+  CHECK(shaped);
+  if (!shaped)
+    return "";
   const auto& e = r.doc["error"];
-  REQUIRE(e.is_object());
-  REQUIRE(e["code"].is_string());
-  REQUIRE(e["message"].is_string());
   if (!code.empty())
     CHECK(e["code"] == code);
   CHECK_FALSE(e["message"].get<std::string>().empty());

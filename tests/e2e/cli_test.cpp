@@ -139,3 +139,48 @@ TEST_CASE("the embedded demo serves every machine at once and stops with exit co
   p.signal(SIGINT);
   CHECK(p.wait(std::chrono::seconds(15)) == 0);
 }
+
+TEST_CASE("a machine removed from the config stops being polled but keeps its history",
+          "[e2e][cli]") {
+  temp_dir dir;
+  int port = free_port();
+  auto write_config = [&](bool with_oven) {
+    std::string machines =
+        R"({"id": "p1", "type": "placer", "poll_interval_ms": 100, "source": {"adapter": "sim"}})";
+    if (with_oven)
+      machines +=
+          R"(, {"id": "oven", "type": "reflow", "poll_interval_ms": 100, "source": {"adapter": "sim"}})";
+    auto path = dir.file(with_oven ? "two.json" : "one.json");
+    write_file(path, R"({"database": {"path": ")" + dir.file("f.db") +
+                         R"("}, "api": {"port": )" + std::to_string(port) +
+                         R"(}, "lines": [{"id": "l1", "machines": [)" + machines + "]}]}");
+    return path;
+  };
+  auto count_oven = [&] {
+    auto s = get_json(port, "/api/v1/machines/oven/samples?metric=zone1_c&from=0&limit=100000");
+    return s["points"].size();
+  };
+
+  size_t oven_points = 0;
+  {
+    auto daemon = start_daemon(dir, port, write_config(true), "first.log");
+    REQUIRE(wait_until([&] { return count_oven() >= 5; }, std::chrono::seconds(15)));
+    daemon->signal(SIGTERM);
+    REQUIRE(daemon->wait(std::chrono::seconds(15)) == 0);
+  }
+  auto daemon = start_daemon(dir, port, write_config(false), "second.log");
+  oven_points = count_oven();
+  CHECK(oven_points >= 5);
+  auto oven = get_json(port, "/api/v1/machines/oven");
+  CHECK(oven["configured"] == false);
+  auto last_poll = oven["last_poll"];
+  // p1 keeps polling; the oven does not.
+  auto p1_polls = [&] { return get_json(port, "/api/v1/machines/p1")["polls"]["ok"].get<int64_t>(); };
+  REQUIRE(wait_until([&] { return p1_polls() >= 5; }, std::chrono::seconds(15)));
+  CHECK(count_oven() == oven_points);
+  CHECK(get_json(port, "/api/v1/machines/oven")["last_poll"] == last_poll);
+  auto listed = get_json(port, "/api/v1/machines");
+  CHECK(listed["machines"].size() == 2);
+  daemon->signal(SIGTERM);
+  CHECK(daemon->wait(std::chrono::seconds(15)) == 0);
+}

@@ -9,8 +9,9 @@ namespace edgemes::bench {
 
 namespace {
 
-int64_t status_kib(const char* key) {
-  std::ifstream in("/proc/self/status");
+// The number after "key:" in a /proc file of "key: value" lines.
+int64_t proc_field(const char* file, const char* key) {
+  std::ifstream in(file);
   std::string line;
   const std::string prefix = std::string(key) + ":";
   while (std::getline(in, line))
@@ -27,8 +28,9 @@ int64_t file_bytes(const std::string& path) {
   return ec ? 0 : static_cast<int64_t>(size);
 }
 
-int64_t rss_kib() { return status_kib("VmRSS"); }
-int64_t peak_rss_kib() { return status_kib("VmHWM"); }
+int64_t rss_kib() { return proc_field("/proc/self/status", "VmRSS"); }
+int64_t peak_rss_kib() { return proc_field("/proc/self/status", "VmHWM"); }
+int64_t io_write_bytes() { return proc_field("/proc/self/io", "write_bytes"); }
 
 void remove_database(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
@@ -46,7 +48,10 @@ recorder::recorder(std::string mode, std::string db_path, bool json, nlohmann::j
 
 std::FILE* recorder::human() const { return json_ ? stderr : stdout; }
 
-void recorder::start() { t0_ = std::chrono::steady_clock::now(); }
+void recorder::start() {
+  t0_ = std::chrono::steady_clock::now();
+  written0_ = io_write_bytes();
+}
 
 double recorder::elapsed_s() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
@@ -65,13 +70,14 @@ void recorder::record(int64_t samples, int64_t rows, int64_t dropped) {
   p.bytes_per_sample = samples > 0 ? static_cast<double>(p.db_bytes) / samples : 0;
   p.rss_kib = rss_kib();
   p.dropped = dropped;
+  p.written_bytes = io_write_bytes() - written0_;
   points_.push_back(p);
   std::fprintf(human(),
                "%s %10lld samples %9lld rows %8.1f s %9.0f samples/s (avg %9.0f) "
-               "file+wal %7.1f MiB %5.1f B/sample rss %6.1f MiB dropped %lld\n",
+               "file+wal %7.1f MiB %5.1f B/sample written %7.1f MiB rss %6.1f MiB dropped %lld\n",
                mode_.c_str(), static_cast<long long>(samples), static_cast<long long>(rows),
                p.elapsed_s, p.interval_rate, p.cumulative_rate, p.db_bytes / 1048576.0,
-               p.bytes_per_sample, p.rss_kib / 1024.0, static_cast<long long>(dropped));
+               p.bytes_per_sample, p.written_bytes / 1048576.0, p.rss_kib / 1024.0, static_cast<long long>(dropped));
   std::fflush(human());
 }
 
@@ -87,6 +93,11 @@ void recorder::finish(int64_t samples, int64_t rows, double elapsed_s, int64_t s
   summary["bytes_per_sample"] =
       stored_samples > 0 ? static_cast<double>(db) / stored_samples : 0.0;
   summary["peak_rss_kib"] = peak_rss_kib();
+  // Disk traffic per sample stored: WAL frames plus checkpoint copies.
+  const int64_t written = io_write_bytes() - written0_;
+  summary["written_bytes"] = written;
+  summary["written_bytes_per_sample"] =
+      stored_samples > 0 ? static_cast<double>(written) / stored_samples : 0.0;
   std::fprintf(human(), "summary %s: %s\n", mode_.c_str(), summary.dump().c_str());
   std::fflush(human());
   if (!json_)
@@ -105,7 +116,8 @@ void recorder::finish(int64_t samples, int64_t rows, double elapsed_s, int64_t s
                              {"db_bytes", p.db_bytes},
                              {"bytes_per_sample", p.bytes_per_sample},
                              {"rss_kib", p.rss_kib},
-                             {"dropped", p.dropped}});
+                             {"dropped", p.dropped},
+                             {"written_bytes", p.written_bytes}});
   std::printf("%s\n", doc.dump().c_str());
   std::fflush(stdout);
 }

@@ -24,6 +24,10 @@ int64_t file_bytes(const std::string& path);
 int64_t rss_kib();
 int64_t peak_rss_kib();
 
+// Bytes this process caused to be written to storage (write_bytes of
+// /proc/self/io: WAL appends and checkpoints included), 0 if unknown.
+int64_t io_write_bytes();
+
 // Deletes `path` and its -wal, -shm and -journal files, so a run starts empty.
 // Throws std::runtime_error naming the file when one cannot be removed.
 void remove_database(const std::string& path);
@@ -38,6 +42,7 @@ struct point {
   double bytes_per_sample = 0;
   int64_t rss_kib = 0;
   int64_t dropped = 0;         // pipeline only: samples refused by the ingest bound
+  int64_t written_bytes = 0;   // io_write_bytes() since start()
 };
 
 class recorder {
@@ -65,6 +70,7 @@ private:
   bool json_;
   nlohmann::json params_;
   std::chrono::steady_clock::time_point t0_;
+  int64_t written0_ = 0;
   std::vector<point> points_;
 };
 
