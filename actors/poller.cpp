@@ -2,6 +2,8 @@
 
 #include "log/log.hpp"
 
+#include "clock/clock.hpp"
+
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -31,11 +33,7 @@ namespace edgemes::actors {
 
 namespace {
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using clock::wall_ms;
 
 poll_outcome run_poll(adapters::source& src, const adapters::extractor& ex, int64_t ts) {
   poll_outcome out;

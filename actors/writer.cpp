@@ -2,6 +2,8 @@
 
 #include "log/log.hpp"
 
+#include "clock/clock.hpp"
+
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -12,11 +14,7 @@ namespace edgemes::actors {
 
 namespace {
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using clock::wall_ms;
 
 struct writer_state {
   std::unique_ptr<storage::writer> db;

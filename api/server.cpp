@@ -4,6 +4,8 @@
 #include "api/endpoints.hpp"
 #include "api/params.hpp"
 
+#include "clock/clock.hpp"
+
 #include <caf/all.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -18,11 +20,7 @@ namespace {
 using json = nlohmann::ordered_json;
 using actors::query_reply;
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using clock::wall_ms;
 
 void send(httplib::Response& res, const query_reply& r) {
   res.status = r.status;
