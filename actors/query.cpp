@@ -10,7 +10,8 @@ namespace edgemes::actors {
 
 query_reply error_reply(int status, const std::string& code, const std::string& message) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  return {status, body.dump()};
+  // Names echoed from a request or a machine may be invalid UTF-8: replace, never throw.
+  return {status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 namespace {

@@ -32,8 +32,9 @@ json machine_json(const storage::machine_info& m) {
   };
 }
 
+// Texts from machines (states, error excerpts) may be invalid UTF-8: replace, never throw.
 query_reply ok(const json& body) {
-  return {200, body.dump()};
+  return {200, body.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
 query_reply no_machine(const std::string& ident) {

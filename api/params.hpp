@@ -25,7 +25,7 @@ struct param_error {
 // Latest epoch ms accepted: 9999-12-31T23:59:59.999Z.
 constexpr int64_t max_epoch_ms = 253402300799999LL;
 
-// Epoch milliseconds ("1764088200000") or RFC 3339 ("2026-11-25T16:30:00Z",
+// Epoch milliseconds ("1795624200000") or RFC 3339 ("2026-11-25T16:30:00Z",
 // "2026-11-25T17:30:00.250+01:00"). Returns nullopt on anything else.
 std::optional<int64_t> parse_time(const std::string& text);
 

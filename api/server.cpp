@@ -158,7 +158,7 @@ void server::routes() {
           {"size_bytes", file_size(settings_.db_path)},
           {"wal_bytes", file_size(settings_.db_path + "-wal")}}},
     };
-    res.set_content(body.dump(), "application/json");
+    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
   });
 
   http.Get("/api/v1/lines", [run](const httplib::Request& req, httplib::Response& res) {
@@ -280,9 +280,9 @@ void server::routes() {
            });
 
   auto not_allowed = [](const httplib::Request& req, httplib::Response& res) {
-    res.set_header("Allow", "GET");
+    res.set_header("Allow", "GET, HEAD");
     send_error(res, 405, "method_not_allowed",
-               "method " + req.method + " not allowed; the API is read-only (GET)");
+               "method " + req.method + " not allowed; the API is read-only (GET, HEAD)");
   };
   http.Post(".*", not_allowed);
   http.Put(".*", not_allowed);

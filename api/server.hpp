@@ -8,7 +8,8 @@
 //
 // Every error is JSON {"error": {"code": ..., "message": ...}} with 400 (bad
 // parameter, named), 404 (unknown machine, metric or path), 405 (a method
-// other than GET), 414/431 (request too large) or 503 (timeout, overload).
+// other than GET/HEAD), 413/414 (request too large), or 503 (timeout, overload).
+// Header lines over 8 KiB are refused by cpp-httplib with 400.
 #pragma once
 
 #include "actors/ingest.hpp"
