@@ -309,7 +309,8 @@ public:
                   out.writer);
     if (const json* s = r.object("api"))
       read_api(object_reader(*s, r.at("api"), problems_,
-                             {"bind", "port", "query_actors", "request_timeout_ms", "max_pending"}),
+                             {"bind", "port", "query_actors", "request_timeout_ms", "max_pending",
+                              "token"}),
                out.api);
     if (const json* s = r.object("pollers"))
       read_pollers(object_reader(*s, r.at("pollers"), problems_,
@@ -322,7 +323,8 @@ public:
 private:
   static std::vector<std::string> database_keys() {
     return {"path", "synchronous", "cache_size_kib", "busy_timeout_ms", "foreign_keys",
-            "wal_autocheckpoint_pages", "journal_size_limit_bytes"};
+            "wal_autocheckpoint_pages", "journal_size_limit_bytes", "wal_max_bytes",
+            "checkpoint_interval_ms", "retention_days"};
   }
 
   void read_database(object_reader r, database_config& db) {
@@ -340,6 +342,9 @@ private:
     r.boolean("foreign_keys", db.foreign_keys);
     r.integer("wal_autocheckpoint_pages", db.wal_autocheckpoint_pages, 1, kInt32Max);
     r.integer("journal_size_limit_bytes", db.journal_size_limit_bytes, -1, kNoMax);
+    r.integer("wal_max_bytes", db.wal_max_bytes, 1 << 20, kNoMax);
+    r.integer("checkpoint_interval_ms", db.checkpoint_interval_ms, 10, kDayMs);
+    r.integer("retention_days", db.retention_days, 0, 36500);
   }
 
   void read_writer(object_reader r, writer_config& w) {
@@ -364,6 +369,13 @@ private:
     r.integer("query_actors", a.query_actors, 0, 256);
     r.integer("request_timeout_ms", a.request_timeout_ms, 1, 10 * 60 * 1000);
     r.integer("max_pending", a.max_pending, 1, 1000000);
+    std::string token;
+    if (r.text("token", token)) {
+      if (!token.empty() && (token.size() < 16 || token.find_first_of(" \t\r\n") != std::string::npos))
+        r.fail(r.at("token"), "a token must be at least 16 characters without spaces (or \"\" for none)");
+      else
+        a.token = token;
+    }
   }
 
   void read_pollers(object_reader r, pollers_config& p) {

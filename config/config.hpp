@@ -25,6 +25,9 @@ struct database_config {
   bool foreign_keys = true;
   int64_t wal_autocheckpoint_pages = 1000;
   int64_t journal_size_limit_bytes = 64LL * 1024 * 1024;
+  int64_t wal_max_bytes = 64LL * 1024 * 1024;  // -wal past this: RESTART checkpoint by the writer
+  int64_t checkpoint_interval_ms = 1000;       // routine PASSIVE checkpoint by the writer
+  int64_t retention_days = 0;                  // 0 = keep telemetry forever
 };
 
 struct writer_config {
@@ -39,6 +42,7 @@ struct api_config {
   int64_t query_actors = 0;           // 0 = number of cores
   int64_t request_timeout_ms = 5000;  // HTTP -> query actor request timeout (503 past it)
   int64_t max_pending = 256;          // queued API queries before 503 overload
+  std::string token;                  // "" = no auth; else every request needs Bearer <token>
 };
 
 struct source_config {

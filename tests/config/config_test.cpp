@@ -207,7 +207,7 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
       {"unknown top-level key", doc_with_top(R"("sight": "x")"), "/sight",
        "unknown key 'sight' (expected one of: site, database, writer, api, pollers, lines)"},
       {"unknown api key", doc_with_top(R"("api": {"prot": 1})"), "/api/prot",
-       "unknown key 'prot' (expected one of: bind, port, query_actors, request_timeout_ms, max_pending)"},
+       "unknown key 'prot' (expected one of: bind, port, query_actors, request_timeout_ms, max_pending, token)"},
       {"unknown machine key", doc_with_machines(machine_json(kHttpSource, R"(, "interval": 5)")),
        m0 + "/interval", "unknown key 'interval'"},
       {"unknown source key", doc_with_machines(machine_json(
@@ -388,4 +388,33 @@ TEST_CASE("format_problems writes one 'path: message' line per problem", "[confi
                                               {"", "cannot read x.json: No such file or directory"}};
   CHECK(config::format_problems(problems) ==
         "/api/port: must be between 1 and 65535, got 0\ncannot read x.json: No such file or directory\n");
+}
+
+TEST_CASE("reliability and security keys parse, default, and are range-checked", "[config]") {
+  const std::string machines =
+      R"("lines": [{"id": "l1", "machines": [{"id": "m1", "type": "placer", "source": {"adapter": "sim"}}]}])";
+  auto defaults = edgemes::config::parse("{" + machines + "}");
+  REQUIRE(defaults.ok());
+  CHECK(defaults.value.database.retention_days == 0);
+  CHECK(defaults.value.database.wal_max_bytes == 64LL << 20);
+  CHECK(defaults.value.database.checkpoint_interval_ms == 1000);
+  CHECK(defaults.value.api.token.empty());
+
+  auto set = edgemes::config::parse(
+      R"({"database": {"retention_days": 30, "wal_max_bytes": 8388608, "checkpoint_interval_ms": 500},
+          "api": {"token": "0123456789abcdef0123"}, )" + machines + "}");
+  REQUIRE(set.ok());
+  CHECK(set.value.database.retention_days == 30);
+  CHECK(set.value.database.wal_max_bytes == 8388608);
+  CHECK(set.value.database.checkpoint_interval_ms == 500);
+  CHECK(set.value.api.token == "0123456789abcdef0123");
+
+  auto bad = edgemes::config::parse(
+      R"({"database": {"retention_days": -1, "wal_max_bytes": 10}, "api": {"token": "short"}, )" +
+      machines + "}");
+  REQUIRE(bad.problems.size() == 3);
+  auto text = edgemes::config::format_problems(bad.problems);
+  CHECK(text.find("/database/retention_days") != std::string::npos);
+  CHECK(text.find("/database/wal_max_bytes") != std::string::npos);
+  CHECK(text.find("/api/token: a token must be at least 16 characters") != std::string::npos);
 }
