@@ -21,6 +21,7 @@ struct poll_outcome {
   int64_t ts_ms = 0;
   bool ok = false;
   std::string error;
+  int64_t took_ms = 0;  // time the poll held its thread
   adapters::extractor::result extracted;
 };
 
@@ -38,7 +39,10 @@ using clock::wall_ms;
 poll_outcome run_poll(adapters::source& src, const adapters::extractor& ex, int64_t ts) {
   poll_outcome out;
   out.ts_ms = ts;
+  auto t0 = std::chrono::steady_clock::now();
   auto reply = src.poll();
+  out.took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - t0).count();
   out.ok = reply.ok;
   if (reply.ok)
     out.extracted = ex.apply(reply.document);
@@ -47,10 +51,18 @@ poll_outcome run_poll(adapters::source& src, const adapters::extractor& ex, int6
   return out;
 }
 
+// A timeout (adapters promise the text "timeout after N ms") or any failure
+// that held its thread a whole interval: retrying it at full rate would let
+// one hanging machine occupy the blocking pool.
+bool is_slow_failure(const poll_outcome& o, int64_t interval_ms) {
+  return o.error.rfind("timeout", 0) == 0 || o.took_ms >= interval_ms;
+}
+
 struct poller_state {
   poller_parts parts;
   storage::status_row status;
   int64_t failures = 0;             // consecutive
+  int64_t slow_failures = 0;        // consecutive timeouts/hangs: only these back off
   bool in_flight = false;
   bool stopping = false;
   std::chrono::steady_clock::time_point started;
@@ -60,9 +72,9 @@ struct poller_state {
   std::chrono::milliseconds next_delay() const {
     const auto& s = parts.settings;
     int64_t delay = s.interval_ms;
-    if (failures > 0) {
+    if (slow_failures > 0) {
       int64_t cap = std::max(s.interval_ms, s.max_backoff_ms);
-      int shift = static_cast<int>(std::min<int64_t>(failures - 1, 20));
+      int shift = static_cast<int>(std::min<int64_t>(slow_failures - 1, 20));
       delay = std::min(cap, s.interval_ms << shift);
     }
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -78,6 +90,7 @@ struct poller_state {
     if (o.ok) {
       bool came_back = status.status == "offline";
       failures = 0;
+      slow_failures = 0;
       ++status.polls_ok;
       status.last_ok_ms = o.ts_ms;
       status.status = "online";
@@ -105,6 +118,10 @@ struct poller_state {
       }
     } else {
       ++failures;
+      if (is_slow_failure(o, s.interval_ms))
+        ++slow_failures;
+      else
+        slow_failures = 0;
       ++status.polls_failed;
       status.last_error = o.error;
       if (failures == s.offline_after) {

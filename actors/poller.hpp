@@ -13,9 +13,20 @@
 //   online  --poll ok--------------------------------> online
 //   online  --offline_after consecutive failures-----> offline  (records state OFFLINE)
 //   offline --poll ok--------------------------------> online   (records the reported state)
-// Fewer failures than offline_after keep the current status. After a failure
-// the next poll waits interval * 2^(failures-1), capped at
-// max(interval, max_backoff_ms); a success returns to the plain interval.
+// Fewer failures than offline_after keep the current status.
+//
+// Retry timing after a failed poll depends on how it failed:
+//   fast failure (HTTP error status, bad JSON, refused/reset connection,
+//                 reply too large — anything but a timeout) -> next poll one
+//                 plain interval after this one started, so a machine that
+//                 comes back is seen `online` within one interval;
+//   slow failure (the adapter's "timeout after N ms", or a failed poll that
+//                 held its blocking-pool thread for a whole interval or more)
+//                 -> the next poll waits interval * 2^(slow failures in a
+//                 row - 1), capped at max(interval, max_backoff_ms): a hanging
+//                 machine holds a pool thread for timeout_ms per poll, so it
+//                 must not take more of the pool than the healthy ones.
+// A success (or a fast failure) returns to the plain interval.
 //
 // Each poll's samples are reserved in the ingest gauge before being sent to
 // the writer; a refused reservation drops them (counted there).

@@ -6,15 +6,38 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <deque>
+#include <limits>
 #include <map>
+#include <thread>
 
 namespace edgemes::actors {
 
 namespace {
 
 using clock::wall_ms;
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string mib(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return buf;
+}
+
+// One retention pass: chunks until nothing older than the cutoff is left.
+struct retention_pass {
+  int64_t telemetry = 0;
+  int64_t state_changes = 0;
+  int64_t chunks = 0;
+};
 
 struct writer_state {
   std::unique_ptr<storage::writer> db;
@@ -25,6 +48,18 @@ struct writer_state {
   writer_totals totals;
   std::string last_error;  // logged once per change
   bool closed = false;
+
+  // Housekeeping (steady-clock ms unless named otherwise).
+  int64_t wal_growth_max = 0;      // largest -wal growth one commit caused
+  int64_t next_passive_ms = 0;
+  int64_t next_truncate_ms = 0;    // after a TRUNCATE blocked by readers
+  int64_t next_wal_warn_ms = 0;
+  int64_t next_retention_ms = 0;
+  retention_pass pass;
+  std::string last_housekeeping_error;
+  int64_t dropped_logged = 0;      // dropped samples already in the log
+  int64_t dropped_reports_logged = 0;
+  int64_t last_drop_log_ms = std::numeric_limits<int64_t>::min() / 2;
 
   // Commits the oldest reports holding at most max_batch samples (at least one
   // report). Returns false when the commit failed; nothing is removed then.
@@ -54,6 +89,7 @@ struct writer_state {
     status_rows.reserve(statuses.size());
     for (auto& kv : statuses)
       status_rows.push_back(std::move(kv.second));
+    int64_t wal_before = db->wal_size_bytes();
     try {
       auto st = db->commit(polls, states, status_rows);
       gauge->record_commit(st.rows, st.samples, st.duplicates, wall_ms());
@@ -75,19 +111,108 @@ struct writer_state {
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(count));
     pending_samples -= samples;
     gauge->release(static_cast<int64_t>(count), samples);
+    wal_growth_max = std::max(wal_growth_max, db->wal_size_bytes() - wal_before);
+    keep_wal_bounded();
     return true;
   }
 
-  void housekeeping() {
-    if (db->wal_size_bytes() <= settings.wal_restart_bytes)
+  void housekeeping_error(const std::string& what, const storage::db_error& e) {
+    std::string text = what + ": " + e.what();
+    if (text != last_housekeeping_error)
+      log::warn("writer", text);
+    last_housekeeping_error = text;
+  }
+
+  // TRUNCATE before the next commit could take the -wal past its limit.
+  void keep_wal_bounded() {
+    int64_t limit = settings.wal_restart_bytes;
+    int64_t size = db->wal_size_bytes();
+    int64_t threshold = std::max(limit / 4, limit - 2 * wal_growth_max);
+    int64_t now = steady_ms();
+    if (size <= threshold || now < next_truncate_ms)
       return;
     try {
-      auto r = db->checkpoint(storage::checkpoint_mode::restart);
-      if (r.busy)
-        log::warn("writer", "WAL past its limit and a RESTART checkpoint was blocked by readers");
+      auto r = db->checkpoint(storage::checkpoint_mode::truncate);
+      if (!r.busy)
+        return;
+      // Readers held it back for busy_timeout_ms: don't stall every commit on it.
+      next_truncate_ms = now + settings.checkpoint_interval_ms;
+      if (now >= next_wal_warn_ms) {
+        log::warn("writer", "the -wal file is " + mib(db->wal_size_bytes()) + " (limit " +
+                                mib(limit) +
+                                ") and a TRUNCATE checkpoint was blocked by readers; retrying");
+        next_wal_warn_ms = now + 10000;
+      }
     } catch (const storage::db_error& e) {
-      log::warn("writer", std::string{"checkpoint failed: "} + e.what());
+      next_truncate_ms = now + settings.checkpoint_interval_ms;
+      housekeeping_error("checkpoint (TRUNCATE) failed", e);
     }
+  }
+
+  void routine_checkpoint(int64_t now) {
+    if (now < next_passive_ms)
+      return;
+    next_passive_ms = now + settings.checkpoint_interval_ms;
+    try {
+      db->checkpoint(storage::checkpoint_mode::passive);
+    } catch (const storage::db_error& e) {
+      housekeeping_error("checkpoint (PASSIVE) failed", e);
+    }
+  }
+
+  // One chunk per tick while a backlog exists; a failing disk skips it.
+  void retention(int64_t now) {
+    if (settings.retention_ms <= 0 || now < next_retention_ms || !last_error.empty())
+      return;
+    int64_t cutoff = wall_ms() - settings.retention_ms;
+    try {
+      auto r = db->delete_before(cutoff, settings.retention_chunk_rows);
+      pass.telemetry += r.telemetry;
+      pass.state_changes += r.state_changes;
+      pass.chunks += 1;
+      if (!r.done)
+        return;  // more next tick
+      if (pass.telemetry + pass.state_changes > 0)
+        log::info("writer", "retention: deleted " + std::to_string(pass.telemetry) +
+                                " telemetry rows and " + std::to_string(pass.state_changes) +
+                                " state changes older than " +
+                                std::to_string(settings.retention_ms / 86400000) + " days in " +
+                                std::to_string(pass.chunks) + " transactions of at most " +
+                                std::to_string(settings.retention_chunk_rows) + " rows");
+      pass = {};
+      next_retention_ms = now + settings.retention_idle_ms;
+    } catch (const storage::db_error& e) {
+      next_retention_ms = now + settings.retention_idle_ms;
+      housekeeping_error("retention failed, next try in " +
+                             std::to_string(settings.retention_idle_ms / 1000) + " s",
+                         e);
+    }
+  }
+
+  // Dropped samples are never silent: logged with their count, rate-limited.
+  void log_drops(int64_t now, bool final) {
+    int64_t dropped = gauge->dropped_samples();
+    if (dropped <= dropped_logged)
+      return;
+    if (!final && now - last_drop_log_ms < settings.drop_log_interval_ms)
+      return;
+    int64_t reports = gauge->dropped_reports();
+    log::warn("writer", "queue full (writer.max_queue " + std::to_string(gauge->max_queue()) +
+                            " samples): dropped " + std::to_string(dropped - dropped_logged) +
+                            " samples of " + std::to_string(reports - dropped_reports_logged) +
+                            " polls since the last report, " + std::to_string(dropped) +
+                            " samples since start");
+    dropped_logged = dropped;
+    dropped_reports_logged = reports;
+    last_drop_log_ms = now;
+  }
+
+  void housekeeping() {
+    int64_t now = steady_ms();
+    keep_wal_bounded();
+    routine_checkpoint(now);
+    retention(now);
+    log_drops(now, false);
   }
 
   // Commits everything held; on a persisting error gives up after a few tries.
@@ -106,6 +231,7 @@ struct writer_state {
       return;
     closed = true;
     flush_all(10);
+    log_drops(steady_ms(), true);
     if (!pending.empty()) {
       totals.lost_samples = pending_samples;
       log::error("writer", "stopping with " + std::to_string(pending_samples) +

@@ -15,6 +15,19 @@
 // max_queue and further samples are dropped and counted. Reservations are
 // released only once their samples are committed.
 //
+// Housekeeping, on the flush tick and after every commit, on this same
+// connection (never another: see storage/database.hpp):
+// - a PASSIVE checkpoint every checkpoint_interval_ms (never waits);
+// - a TRUNCATE checkpoint when the -wal file nears wal_max_bytes, i.e. when
+//   its size plus twice the largest growth one commit has caused so far passes
+//   it (readers that never pause starve PASSIVE checkpoints; TRUNCATE waits
+//   for them at most busy_timeout_ms, then the WAL restarts at zero bytes);
+// - retention: with retention_ms > 0, one delete_before() chunk of at most
+//   retention_chunk_rows rows per tick while a backlog exists, then a new pass
+//   every retention_idle_ms;
+// - dropped samples (ingest_gauge) are logged with their count at most once
+//   per drop_log_interval_ms while drops continue, and once when they stop.
+//
 // Messages: poll_report (append), flush_atom (tick), stop_atom -> writer_totals
 // (commit everything held, TRUNCATE checkpoint, close, quit). An exit message
 // does the same without the reply.
@@ -30,9 +43,14 @@
 namespace edgemes::actors {
 
 struct writer_settings {
-  int64_t max_batch = 5000;
-  int64_t flush_interval_ms = 200;
-  int64_t wal_restart_bytes = 64LL << 20;  // RESTART checkpoint when the -wal grows past this
+  int64_t max_batch = 5000;                // samples per transaction, at most
+  int64_t flush_interval_ms = 200;         // tick: commit what is held, housekeeping
+  int64_t wal_restart_bytes = 64LL << 20;  // the -wal is kept under this (database.wal_max_bytes)
+  int64_t checkpoint_interval_ms = 1000;   // routine PASSIVE checkpoint
+  int64_t retention_ms = 0;                // delete telemetry older than this; 0 = keep all
+  int64_t retention_chunk_rows = 2000;     // rows per retention transaction, at most
+  int64_t retention_idle_ms = 60000;       // pause between passes once caught up
+  int64_t drop_log_interval_ms = 5000;     // at most one "dropped" log line per this
 };
 
 writer_actor spawn_writer(caf::actor_system& sys, std::unique_ptr<storage::writer> db,

@@ -55,16 +55,22 @@ public:
   struct result {
     std::vector<double> values;          // one per metric, NaN = missing this poll
     std::optional<std::string> state;    // when the state pointer gave a string
-    std::vector<std::string> problems;   // e.g. "metric 'zone1_c': /oven/zones/0 not found"
+    std::vector<std::string> problems;   // e.g. "metric 'zone1_c': nothing at /oven/zones/0"
   };
 
   // Numbers as double, true/false as 1/0; anything else is a problem.
   result apply(const nlohmann::json& document) const;
 
+  // A pointer split into its unescaped reference tokens once, so apply()
+  // walks the document once per metric without exceptions.
+  struct path {
+    std::string text;
+    std::vector<std::string> tokens;
+  };
+
 private:
-  std::vector<std::pair<std::string, nlohmann::json::json_pointer>> metrics_;
-  std::optional<nlohmann::json::json_pointer> state_;
-  std::string state_text_;
+  std::vector<std::pair<std::string, path>> metrics_;
+  std::optional<path> state_;
 };
 
 } // namespace edgemes::adapters

@@ -22,28 +22,68 @@ const char* kind_of(const nlohmann::json& v) {
   }
 }
 
-// The value at `ptr`, or nullptr when nothing is there (including pointers
-// that step into a scalar or use a non-numeric array index).
-const nlohmann::json* find(const nlohmann::json& document, const nlohmann::json::json_pointer& ptr) {
-  try {
-    if (!document.contains(ptr))
-      return nullptr;
-    return &document.at(ptr);
-  } catch (const nlohmann::json::exception&) {
-    return nullptr;
+// Splits an RFC 6901 pointer; throws std::invalid_argument when malformed.
+extractor::path compile(const std::string& text) {
+  nlohmann::json::json_pointer check(text);  // validates (throws parse_error)
+  (void)check;
+  extractor::path p{text, {}};
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t next = text.find('/', pos + 1);
+    std::string raw = text.substr(pos + 1, next == std::string::npos ? std::string::npos
+                                                                      : next - pos - 1);
+    std::string token;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '~' && i + 1 < raw.size()) {
+        token += raw[i + 1] == '1' ? '/' : '~';
+        ++i;
+      } else {
+        token += raw[i];
+      }
+    }
+    p.tokens.push_back(std::move(token));
+    if (next == std::string::npos)
+      break;
+    pos = next;
   }
+  return p;
+}
+
+// The value at `p`, or nullptr when nothing is there (including paths that
+// step into a scalar or use a non-numeric or out-of-range array index).
+const nlohmann::json* find(const nlohmann::json& document, const extractor::path& p) {
+  const nlohmann::json* v = &document;
+  for (const auto& token : p.tokens) {
+    if (v->is_object()) {
+      auto it = v->find(token);
+      if (it == v->end())
+        return nullptr;
+      v = &*it;
+    } else if (v->is_array()) {
+      if (token.empty() || token.size() > 9 || (token.size() > 1 && token[0] == '0') ||
+          token.find_first_not_of("0123456789") != std::string::npos)
+        return nullptr;
+      size_t index = std::stoul(token);
+      if (index >= v->size())
+        return nullptr;
+      v = &(*v)[index];
+    } else {
+      return nullptr;
+    }
+  }
+  return v;
 }
 
 } // namespace
 
 extractor::extractor(const std::vector<std::pair<std::string, std::string>>& metrics,
                      const std::string& state_pointer)
-    : state_text_(state_pointer) {
+{
   metrics_.reserve(metrics.size());
   for (const auto& [name, pointer] : metrics)
-    metrics_.emplace_back(name, nlohmann::json::json_pointer(pointer));
+    metrics_.emplace_back(name, compile(pointer));
   if (!state_pointer.empty())
-    state_ = nlohmann::json::json_pointer(state_pointer);
+    state_ = compile(state_pointer);
 }
 
 extractor::result extractor::apply(const nlohmann::json& document) const {
@@ -53,13 +93,13 @@ extractor::result extractor::apply(const nlohmann::json& document) const {
     double value = std::numeric_limits<double>::quiet_NaN();
     const nlohmann::json* v = find(document, ptr);
     if (!v) {
-      out.problems.push_back("metric '" + name + "': nothing at " + ptr.to_string());
+      out.problems.push_back("metric '" + name + "': nothing at " + ptr.text);
     } else if (v->is_number()) {
       value = v->get<double>();
     } else if (v->is_boolean()) {
       value = v->get<bool>() ? 1.0 : 0.0;
     } else {
-      out.problems.push_back("metric '" + name + "': " + ptr.to_string() + " is " + kind_of(*v) +
+      out.problems.push_back("metric '" + name + "': " + ptr.text + " is " + kind_of(*v) +
                              ", not a number");
     }
     out.values.push_back(value);
@@ -67,11 +107,11 @@ extractor::result extractor::apply(const nlohmann::json& document) const {
   if (state_) {
     const nlohmann::json* v = find(document, *state_);
     if (!v)
-      out.problems.push_back("state: nothing at " + state_text_);
+      out.problems.push_back("state: nothing at " + state_->text);
     else if (v->is_string())
       out.state = v->get<std::string>();
     else
-      out.problems.push_back(std::string("state: ") + state_text_ + " is " + kind_of(*v) +
+      out.problems.push_back(std::string("state: ") + state_->text + " is " + kind_of(*v) +
                              ", not a string");
   }
   return out;

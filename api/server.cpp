@@ -5,12 +5,15 @@
 #include "api/params.hpp"
 
 #include "clock/clock.hpp"
+#include "log/log.hpp"
+#include "storage/backup.hpp"
 
 #include <caf/all.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 
 namespace edgemes::api {
@@ -42,7 +45,34 @@ int64_t file_size(const std::string& path) {
   return ec ? 0 : static_cast<int64_t>(n);
 }
 
+// "20261125T163000123Z": sortable, no characters a file system dislikes.
+std::string utc_stamp(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
 } // namespace
+
+bool is_loopback(const std::string& bind) {
+  return bind == "localhost" || bind == "::1" || bind == "[::1]" || bind.rfind("127.", 0) == 0;
+}
+
+bool tokens_equal(const std::string& presented, const std::string& expected) {
+  // Every byte of the expected token is compared whatever the input, so the
+  // time taken tells nothing about how much of a guess was right.
+  unsigned char diff = presented.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    unsigned char p = i < presented.size() ? static_cast<unsigned char>(presented[i]) : 0;
+    diff |= static_cast<unsigned char>(p ^ static_cast<unsigned char>(expected[i]));
+  }
+  return diff == 0;
+}
 
 server::server(caf::actor_system& sys, actors::query_actor queries,
                std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings)
@@ -61,6 +91,10 @@ server::~server() {
 }
 
 bool server::bind(std::string* error) {
+  if (!is_loopback(settings_.bind) && settings_.token.empty())
+    log::warn("api", "serving on " + settings_.bind +
+                         " without api.token: anyone who can reach this address can read "
+                         "every machine's data; set api.token or bind to 127.0.0.1");
   if (settings_.port == 0) {
     port_ = http_->bind_to_any_port(settings_.bind.c_str());
     if (port_ > 0)
@@ -90,9 +124,19 @@ void server::routes() {
   auto& http = *http_;
   auto timeout = std::chrono::milliseconds(settings_.request_timeout_ms);
 
-  // Runs `fn` on a query worker; 503 when no reply comes in time.
-  auto run = [this, timeout](httplib::Response& res,
-                             std::function<query_reply(storage::reader&)> fn) {
+  // Runs `fn` on a query worker; 503 when no reply comes in time, and at once
+  // when every non-reserved HTTP thread already waits for a query.
+  int max_waiting = std::max(1, settings_.http_threads - reserved_threads);
+  auto run = [this, timeout, max_waiting](httplib::Response& res,
+                                          std::function<query_reply(storage::reader&)> fn) {
+    struct waiting_slot {
+      std::atomic<int>& n;
+      ~waiting_slot() { --n; }
+    } slot{waiting_};
+    if (++waiting_ > max_waiting)
+      return send_error(res, 503, "overloaded",
+                        "too many API requests waiting for queries (" +
+                            std::to_string(max_waiting) + "); retry shortly");
     actors::read_job job{std::move(fn), std::chrono::steady_clock::now() + timeout};
     caf::scoped_actor self{sys_};
     query_reply reply;
@@ -278,6 +322,61 @@ void server::routes() {
                return endpoints::states(db, id, range, now);
              });
            });
+
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.headers.size() > max_header_fields) {
+      send_error(res, 431, "headers_too_large",
+                 "too many header fields (at most " + std::to_string(max_header_fields) + ")");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (settings_.token.empty())
+      return httplib::Server::HandlerResponse::Unhandled;
+    const std::string prefix = "Bearer ";
+    auto auth = req.get_header_value("Authorization");
+    bool ok = auth.size() > prefix.size() && auth.compare(0, prefix.size(), prefix) == 0 &&
+              tokens_equal(auth.substr(prefix.size()), settings_.token);
+    if (ok)
+      return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("WWW-Authenticate", "Bearer realm=\"edgemes\"");
+    send_error(res, 401, "unauthorized",
+               auth.empty() ? "this API needs 'Authorization: Bearer <api.token>'"
+                            : "wrong token in the Authorization header");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  // Admin: a consistent copy of the database, into backup_dir only.
+  http.Post("/api/v1/admin/backup", [this](const httplib::Request& req, httplib::Response& res) {
+    if (settings_.token.empty())
+      return send_error(res, 403, "forbidden",
+                        "admin endpoints are disabled: set api.token to enable them");
+    query_params q(req.params, {});
+    if (q.error())
+      return bad_param(res, *q.error());
+    std::unique_lock<std::mutex> lock(backup_mutex_, std::try_to_lock);
+    if (!lock.owns_lock())
+      return send_error(res, 409, "backup_running", "a backup is already running; retry later");
+    namespace fs = std::filesystem;
+    fs::path dir = settings_.backup_dir.empty()
+                       ? fs::path(settings_.db_path).parent_path() / "backups"
+                       : fs::path(settings_.backup_dir);
+    auto out = dir / (fs::path(settings_.db_path).stem().string() + "-" +
+                      utc_stamp(wall_ms()) + ".db");
+    try {
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec)
+        return send_error(res, 500, "storage",
+                          "cannot create backup directory " + dir.string() + ": " + ec.message());
+      auto r = storage::backup(settings_.db_path, out.string(), settings_.db_options);
+      log::info("api", "backup written to " + out.string() + " (" + std::to_string(r.bytes) +
+                           " bytes in " + std::to_string(r.ms) + " ms)");
+      json body = {{"path", out.string()}, {"bytes", r.bytes}, {"pages", r.pages}, {"ms", r.ms}};
+      res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace),
+                      "application/json");
+    } catch (const storage::db_error& e) {
+      send_error(res, 500, "storage", e.what());
+    }
+  });
 
   auto not_allowed = [](const httplib::Request& req, httplib::Response& res) {
     res.set_header("Allow", "GET, HEAD");

@@ -6,18 +6,34 @@
 // time -> 503). /api/v1/health reads the writer's gauge directly, so it
 // answers even while every query worker is busy.
 //
+// Overload never hangs the server: at most `http_threads - reserved_threads`
+// requests may wait for a query at once; one more answers 503 "overloaded" at
+// once, so the reserved threads stay free for /health and the cheap paths.
+//
+// Security: with a token set, every request (health included) must carry
+// `Authorization: Bearer <token>` (compared in constant time) or gets 401 with
+// `WWW-Authenticate: Bearer`. POST /api/v1/admin/backup writes a consistent
+// copy of the database into backup_dir (never a client-chosen path); it is
+// refused with 403 when no token is configured. Binding to a non-loopback
+// address without a token logs a warning.
+//
 // Every error is JSON {"error": {"code": ..., "message": ...}} with 400 (bad
-// parameter, named), 404 (unknown machine, metric or path), 405 (a method
-// other than GET/HEAD), 413/414 (request too large), or 503 (timeout, overload).
-// Header lines over 8 KiB are refused by cpp-httplib with 400.
+// parameter, named), 401 (token), 403 (admin without token), 404 (unknown
+// machine, metric or path), 405 (a method other than GET/HEAD), 409 (a backup
+// already running), 413/414/431 (request too large), or 503 (timeout, overload).
+// Header lines over 8 KiB are refused by cpp-httplib with 400 (a compile-time
+// limit of Debian's precompiled library, as is the 8 KiB request line).
 #pragma once
 
 #include "actors/ingest.hpp"
 #include "actors/messages.hpp"
+#include "storage/database.hpp"
 
 #include <caf/fwd.hpp>
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -35,7 +51,21 @@ struct server_settings {
   std::string db_path;
   std::string version;
   int http_threads = 8;
+  std::string token;               // "" = no authentication
+  std::string backup_dir;          // "" = <directory of db_path>/backups
+  storage::options db_options;     // for the backup's read-only connection
 };
+
+// Threads of the HTTP pool that never wait for a query (see file comment).
+constexpr int reserved_threads = 2;
+// More header fields than this answer 431 (httplib 0.11 has no count limit).
+constexpr size_t max_header_fields = 100;
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback(const std::string& bind);
+
+// Constant-time equality of a presented and an expected secret.
+bool tokens_equal(const std::string& presented, const std::string& expected);
 
 class server {
 public:
@@ -63,6 +93,8 @@ private:
   std::thread thread_;
   int port_ = 0;
   int64_t started_ms_ = 0;
+  std::atomic<int> waiting_{0};    // requests waiting for a query reply
+  std::mutex backup_mutex_;        // one admin backup at a time
 };
 
 } // namespace edgemes::api

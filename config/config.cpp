@@ -541,6 +541,9 @@ parse_result parse(const std::string& text, const std::string& origin) {
   } catch (const json::parse_error& e) {
     result.problems.push_back({"", syntax_message(text, e, origin)});
     return result;
+  } catch (const json::exception& e) {  // e.g. out_of_range 406: a number like 1e400
+    result.problems.push_back({"", origin + ": unreadable JSON: " + e.what()});
+    return result;
   }
   validator(result.problems).read(doc, result.value);
   return result;

@@ -149,7 +149,9 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   actors::writer_settings ws;
   ws.max_batch = cfg.writer.max_batch;
   ws.flush_interval_ms = cfg.writer.flush_interval_ms;
-  ws.wal_restart_bytes = std::max<int64_t>(cfg.database.journal_size_limit_bytes, 4 << 20);
+  ws.wal_restart_bytes = cfg.database.wal_max_bytes;
+  ws.checkpoint_interval_ms = cfg.database.checkpoint_interval_ms;
+  ws.retention_ms = cfg.database.retention_days * 86400000LL;
   auto writer = actors::spawn_writer(sys, std::move(db), ws, gauge);
   auto queries = actors::spawn_query_pool(sys, std::move(readers),
                                           static_cast<size_t>(cfg.api.max_pending));
@@ -190,7 +192,13 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   as.request_timeout_ms = cfg.api.request_timeout_ms;
   as.db_path = cfg.database.path;
   as.version = EDGEMES_VERSION;
-  as.http_threads = static_cast<int>(std::max<size_t>(4, query_actors * 2));
+  // One thread per query that may wait (running + up to 62 queued), plus
+  // threads reserved for /health: past that, requests answer 503 at once.
+  as.http_threads = static_cast<int>(query_actors +
+                                     static_cast<size_t>(std::min<int64_t>(cfg.api.max_pending, 62)) +
+                                     api::reserved_threads);
+  as.token = cfg.api.token;
+  as.db_options = opts;
   api::server http{sys, queries, gauge, as};
   std::string bind_error;
   bool serving = http.bind(&bind_error);

@@ -9,6 +9,11 @@
 // commit() writes one batch in one BEGIN IMMEDIATE ... COMMIT with reused
 // prepared statements. On failure it rolls back, throws db_error and leaves
 // the database as it was, so the caller may retry the same batch later.
+//
+// delete_before() (storage/retention.cpp) is retention: it deletes old rows in
+// one short transaction of at most `max_rows` rows, so a caller deleting a
+// large backlog interleaves it with ingest instead of stalling it. Freed pages
+// go to the freelist and new rows reuse them (no VACUUM needed).
 #pragma once
 
 #include "storage/database.hpp"
@@ -80,6 +85,20 @@ struct commit_stats {
 
 enum class checkpoint_mode { passive, full, restart, truncate };
 
+// What one delete_before() call removed.
+struct retention_result {
+  int64_t telemetry = 0;      // telemetry rows deleted
+  int64_t state_changes = 0;  // state_changes rows deleted
+  bool done = false;          // true: nothing older than the cutoff is left
+};
+
+// Page accounting of the file (PRAGMA page_count / freelist_count / page_size).
+struct page_stats {
+  int64_t page_count = 0;
+  int64_t freelist_count = 0;
+  int64_t page_size = 0;
+};
+
 struct checkpoint_result {
   int busy = 0;            // 1 when the checkpoint could not complete (readers)
   int wal_frames = 0;      // frames in the WAL
@@ -108,6 +127,16 @@ public:
 
   checkpoint_result checkpoint(checkpoint_mode mode);
 
+  // Retention: deletes telemetry rows with ts < cutoff_ms, and state changes
+  // older than each machine's last change before cutoff_ms (that row stays:
+  // it says which state the machine was in at the cutoff, so the current state
+  // is always known). At most `max_rows` rows in one transaction; machines are
+  // visited round-robin across calls so every machine's backlog shrinks.
+  // Throws db_error (rolled back, nothing deleted).
+  retention_result delete_before(int64_t cutoff_ms, int64_t max_rows);
+
+  page_stats pages() const;
+
   // Size of the -wal file in bytes (0 when absent).
   int64_t wal_size_bytes() const;
 
@@ -124,6 +153,7 @@ private:
   std::string path_;
   std::unique_ptr<statements> stmts_;
   std::map<int64_t, std::string> last_state_;  // machine_id -> last stored state
+  int64_t retention_cursor_ = 0;  // machine id where the next delete_before() starts
 };
 
 } // namespace edgemes::storage

@@ -20,6 +20,7 @@ packages=(
   nlohmann-json3-dev         # nlohmann/json 3.11
   catch2                     # Catch2 2.13, the test framework
   curl                       # used by the demo's readiness check
+  clang libclang-rt-14-dev   # libFuzzer targets in the test suite (tests/fuzz)
 )
 
 missing=()

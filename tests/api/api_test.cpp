@@ -111,6 +111,18 @@ std::vector<bad_case> bad_cases() {
       {M + "/bogus", 404, "not_found", "endpoint"},
       {"/api/v1/machines/smt1-placer1/samples/x?metric=head_temp_c", 404, "not_found",
        "endpoint"},
+      // SQL fragments in the other parameters (from/to: the loop below)
+      {M + "/samples?metric=head_temp_c%27%3B%20DROP%20TABLE%20telemetry%3B--", 404,
+       "unknown_metric", "no metric"},
+      {"/api/v1/machines?line=smt1%27%20OR%20%271%27%3D%271", 404, "unknown_line", "line"},
+      {M + "/samples?metric=head_temp_c&limit=1%20OR%201%3D1", 400, "bad_parameter", "'limit'"},
+      {M + "/series?metric=head_temp_c&step_ms=1000%3BDELETE%20FROM%20telemetry", 400,
+       "bad_parameter", "'step_ms'"},
+      {M + "/series?metric=head_temp_c&agg=avg)%20FROM%20telemetry--", 400, "bad_parameter",
+       "'agg'"},
+      // a range of 100 years at 1 s steps: too many buckets
+      {M + "/series?metric=head_temp_c&from=0&to=3155760000000&step_ms=1000", 400,
+       "bad_parameter", "'step_ms'"},
       // too long for the request line: 100 KB of query string
       {M + "/samples?metric=head_temp_c&x=" + std::string(100 * 1024, 'x'), 414, "uri_too_long",
        "URI"},

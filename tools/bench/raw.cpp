@@ -61,6 +61,7 @@ int run_raw(const raw_options& o) {
 
     int64_t samples = 0, rows = 0, duplicates = 0, commits = 0;
     int64_t next_report = o.report_every;
+    int64_t recorded = 0;  // samples in the last point
     size_t used = 0;
     auto commit = [&] {
       batch.resize(used);
@@ -75,15 +76,20 @@ int run_raw(const raw_options& o) {
       rows += st.rows;
       duplicates += st.duplicates;
       ++commits;
-      while (samples >= next_report) {
+      if (samples >= next_report) {
         rec.record(samples, rows, 0);
-        next_report += o.report_every;
+        recorded = samples;
+        while (next_report <= samples)
+          next_report += o.report_every;
       }
     };
 
-    for (int64_t tick = 0; samples < o.samples; ++tick) {
+    // Whole rows only: the run writes the first multiple of --metrics >= --samples.
+    int64_t generated = 0;
+    for (int64_t tick = 0; generated < o.samples; ++tick) {
       const int64_t ts = first_ts_ms + tick * tick_ms;
-      for (int64_t m = 0; m < o.machines && samples < o.samples; ++m) {
+      for (int64_t m = 0; m < o.machines && generated < o.samples; ++m) {
+        generated += o.metrics;
         const auto& b = bindings[static_cast<size_t>(m)];
         models[static_cast<size_t>(m)].next(values);
         auto& row = batch[used++];
@@ -107,7 +113,7 @@ int run_raw(const raw_options& o) {
     if (used > 0)
       commit();
     const double elapsed = rec.elapsed_s();
-    if (samples % o.report_every != 0)
+    if (recorded < samples)
       rec.record(samples, rows, 0);
 
     auto close_start = std::chrono::steady_clock::now();

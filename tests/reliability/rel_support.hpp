@@ -1,0 +1,178 @@
+// tests/reliability: helpers for the crash, WAL, retention, overload and
+// disk-full tests — config building, read-only looks into the live file (a
+// read-only connection never checkpoints, so it cannot disturb the daemon),
+// and /proc readings of the daemon process.
+#pragma once
+
+#include "tests/e2e/e2e_support.hpp"
+
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace edgemes::test::rel {
+
+using nlohmann::json;
+
+// A read-only connection to the daemon's file, like the daemon's query workers.
+class ro_db {
+public:
+  explicit ro_db(const std::string& path) {
+    int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr);
+    INFO(path << ": " << (db_ ? sqlite3_errmsg(db_) : "no handle"));
+    REQUIRE(rc == SQLITE_OK);
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~ro_db() { sqlite3_close(db_); }
+  ro_db(const ro_db&) = delete;
+  ro_db& operator=(const ro_db&) = delete;
+  sqlite3* get() const { return db_; }
+
+  int64_t integer(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr);
+    INFO(sql << ": " << sqlite3_errmsg(db_));
+    REQUIRE(rc == SQLITE_OK);
+    rc = sqlite3_step(s);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    std::string err = sqlite3_errmsg(db_);
+    sqlite3_finalize(s);
+    INFO(sql << ": " << err);
+    REQUIRE((rc == SQLITE_ROW || rc == SQLITE_DONE));
+    return v;
+  }
+
+  std::vector<std::vector<std::string>> rows(const std::string& sql) {
+    std::vector<std::vector<std::string>> out;
+    sqlite3_stmt* s = nullptr;
+    INFO(sql << ": " << sqlite3_errmsg(db_));
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(s); ++i) {
+        auto t = sqlite3_column_text(s, i);
+        row.push_back(t ? reinterpret_cast<const char*>(t) : "");
+      }
+      out.push_back(std::move(row));
+    }
+    sqlite3_finalize(s);
+    REQUIRE(rc == SQLITE_DONE);
+    return out;
+  }
+
+  std::string integrity() {
+    auto r = rows("PRAGMA integrity_check");
+    std::string out;
+    for (auto& row : r)
+      out += row.at(0) + ";";
+    return out == "ok;" ? "ok" : out;
+  }
+
+private:
+  sqlite3* db_ = nullptr;
+};
+
+inline int64_t file_size(const std::string& path) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<int64_t>(n);
+}
+
+// VmRSS of a process in KiB (0 when gone).
+inline int64_t rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      int64_t kib = 0;
+      in >> kib;
+      return kib;
+    }
+    in.ignore(1 << 16, '\n');
+  }
+  return 0;
+}
+
+inline json sim_machine(const std::string& id, const std::string& type, int interval_ms) {
+  return {{"id", id},
+          {"type", type},
+          {"poll_interval_ms", interval_ms},
+          {"source", {{"adapter", "sim"}}}};
+}
+
+// An http_json machine of edgemes-sim storing its reply's seq (and one metric).
+inline json http_machine(const std::string& id, int sim_port, int interval_ms,
+                         int timeout_ms = 1000) {
+  return {{"id", id},
+          {"type", "placer"},
+          {"poll_interval_ms", interval_ms},
+          {"source",
+           {{"adapter", "http_json"},
+            {"url", "http://127.0.0.1:" + std::to_string(sim_port) + "/machines/" + id +
+                        "/status"},
+            {"timeout_ms", timeout_ms}}},
+          {"metrics", {{"seq", "/seq"}, {"cycle_time_s", "/cycle_time_s"}}},
+          {"state", "/state"}};
+}
+
+// `n` sim machines named s0001.. cycling through the four types.
+inline json sim_machines(int n, int interval_ms) {
+  static const char* types[] = {"placer", "printer", "reflow", "aoi"};
+  json out = json::array();
+  for (int i = 0; i < n; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "s%04d", i + 1);
+    out.push_back(sim_machine(id, types[i % 4], interval_ms));
+  }
+  return out;
+}
+
+// A whole config: one line holding `machines`; `database` / `writer` merged over defaults.
+inline std::string write_config(const temp_dir& dir, int api_port, const std::string& db_path,
+                                const json& machines, const json& database = json::object(),
+                                const json& writer = json::object()) {
+  json db = {{"path", db_path}};
+  db.update(database);
+  json w = {{"max_batch", 2000}, {"flush_interval_ms", 50}, {"max_queue", 200000}};
+  w.update(writer);
+  json cfg = {{"site", "reliability"},
+              {"database", db},
+              {"writer", w},
+              {"api", {{"bind", "127.0.0.1"}, {"port", api_port}, {"query_actors", 2}}},
+              {"lines", {{{"id", "l1"}, {"machines", machines}}}}};
+  auto path = dir.file("edgemes.json");
+  write_file(path, cfg.dump(2));
+  return path;
+}
+
+inline json health(int port) { return get_json(port, "/api/v1/health"); }
+
+// Seqs stored for an http machine (metric "seq" in slot order of its config).
+inline std::vector<int64_t> stored_seqs(ro_db& db, const std::string& machine) {
+  std::vector<int64_t> out;
+  for (auto& r : db.rows("SELECT value FROM samples WHERE machine='" + machine +
+                         "' AND metric='seq' ORDER BY ts"))
+    out.push_back(std::stoll(r.at(0)));
+  return out;
+}
+
+// Seqs edgemes-sim sent whole to the daemon for `machine`.
+inline std::set<int64_t> served_seqs(int sim_port, const std::string& machine) {
+  auto j = get_json(sim_port, "/machines/" + machine + "/served");
+  REQUIRE(j.is_object());
+  std::set<int64_t> out;
+  for (auto& s : j.at("seqs"))
+    out.insert(s.get<int64_t>());
+  return out;
+}
+
+} // namespace edgemes::test::rel
