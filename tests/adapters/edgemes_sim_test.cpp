@@ -210,6 +210,24 @@ TEST_CASE("edgemes-sim exposes every machine's last values in Prometheus text", 
   REQUIRE_THAT(r.body, Catch::Contains("edgemes_sim_requests_total{machine=\"m0001\",type=\"placer\"} 1\n"));
 }
 
+TEST_CASE("edgemes-sim serves one machine per Prometheus target, advancing it like a status poll", "[adapters][edgemes-sim]") {
+  sim_process sim({"--machines", "4"});
+  auto r = http_get(sim.port, "/machines/m0003/metrics");
+  REQUIRE(r.status == 200);
+  REQUIRE_THAT(r.content_type, Catch::StartsWith("text/plain"));
+  REQUIRE_THAT(r.body, Catch::Contains("# TYPE edgemes_sim_zone8_c gauge\n"));
+  REQUIRE_THAT(r.body, Catch::Contains("edgemes_sim_boards_total{machine=\"m0003\",type=\"reflow\"} "));
+  REQUIRE_THAT(r.body, Catch::Contains("edgemes_sim_state{machine=\"m0003\",type=\"reflow\",state=\""));
+  REQUIRE_THAT(r.body, !Catch::Contains("m0001"));
+  REQUIRE_THAT(r.body, !Catch::Contains("requests_total"));
+
+  auto all = http_get(sim.port, "/metrics");
+  REQUIRE_THAT(all.body, Catch::Contains("edgemes_sim_requests_total{machine=\"m0003\",type=\"reflow\"} 1\n"));
+  auto status = json::parse(http_get(sim.port, "/machines/m0003/status").body);
+  REQUIRE(status["seq"] == 2);
+  REQUIRE(http_get(sim.port, "/machines/nope/metrics").status == 404);
+}
+
 TEST_CASE("edgemes-sim takes its machines from an edgemes config", "[adapters][edgemes-sim]") {
   temp_dir dir;
   write_file(dir.file("edgemes.json"), R"({

@@ -72,10 +72,11 @@ TEST_CASE("kill -9 during heavy ingest, 20 times, loses nothing committed and st
 
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> ingest_ms(100, 700);
-  std::vector<int64_t> resume_ms;
+  std::vector<int64_t> resume_ms, first_poll_sim, first_poll_http;
   int64_t last_kill_wall = 0, rows_before = 0, kills = 0, max_lost = 0;
 
   for (int round = 0; round < 20; ++round) {
+    int64_t spawn_wall = now_ms();
     auto daemon = start_daemon(dir, api_port, cfg, "edgemes-" + std::to_string(round) + ".log");
     auto up = std::chrono::steady_clock::now();
     ro_db db(db_path);
@@ -90,6 +91,11 @@ TEST_CASE("kill -9 during heavy ingest, 20 times, loses nothing committed and st
       REQUIRE(resumed);
       resume_ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - up).count());
+      // First poll of each machine after the restart, from the daemon's spawn.
+      for (auto& r : db.rows("SELECT m.adapter, max((SELECT min(ts) FROM telemetry t WHERE "
+                             "t.machine_id=m.id AND t.ts>" + std::to_string(last_kill_wall) +
+                             ")) FROM machines m GROUP BY m.adapter"))
+        (r[0] == "sim" ? first_poll_sim : first_poll_http).push_back(std::stoll(r[1]) - spawn_wall);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(ingest_ms(rng)));  // a random moment
 
@@ -134,10 +140,16 @@ TEST_CASE("kill -9 during heavy ingest, 20 times, loses nothing committed and st
                                [](int64_t a, int64_t b) { return b <= a; }) == seqs.end());
   }
   REQUIRE(http_rows > 0);
+  // Polling resumed at once (generous bound for a loaded machine; typical: tens of ms).
+  CHECK(*std::max_element(first_poll_sim.begin(), first_poll_sim.end()) < 3000);
   std::cout << "[crash] kills=" << kills << " integrity_errors=0 max_lost_committed=" << max_lost
             << " rows=" << db.integer("SELECT count(*) FROM telemetry")
-            << " restart_to_all_machines_polled_ms median=" << median(resume_ms)
-            << " max=" << *std::max_element(resume_ms.begin(), resume_ms.end()) << "\n";
+            << " health_up_to_all_polls_stored_ms median=" << median(resume_ms)
+            << " max=" << *std::max_element(resume_ms.begin(), resume_ms.end())
+            << "; spawn_to_last_first_poll_ms sim median=" << median(first_poll_sim)
+            << " max=" << *std::max_element(first_poll_sim.begin(), first_poll_sim.end())
+            << ", http median=" << median(first_poll_http)
+            << " max=" << *std::max_element(first_poll_http.begin(), first_poll_http.end()) << "\n";
 }
 
 namespace {
@@ -184,18 +196,28 @@ void graceful_stop_under_load(int sig) {
   REQUIRE(db.integrity() == "ok");
   int64_t rows = db.integer("SELECT count(*) FROM telemetry");
   REQUIRE(rows == std::stoll(m[2]));
-  // Every reply edgemes-sim sent whole to the daemon is stored, none twice.
+  // Every reply edgemes-sim sent whole to the daemon is stored, none twice. On a
+  // loaded box a reply may be sent after the poll's timeout_ms: the daemon never
+  // got it, and counted the poll as failed (machines.polls_failed).
   size_t served_total = 0;
+  int64_t late = 0;
   for (auto& mc : http) {
-    auto stored = stored_seqs(db, mc.at("id"));
-    auto served = served_seqs(sim_port, mc.at("id"));
+    std::string id = mc.at("id");
+    auto stored = stored_seqs(db, id);
+    auto served = served_seqs(sim_port, id);
+    std::set<int64_t> uniq(stored.begin(), stored.end());
     served_total += served.size();
-    REQUIRE(std::set<int64_t>(stored.begin(), stored.end()).size() == stored.size());
-    REQUIRE(std::set<int64_t>(stored.begin(), stored.end()) == served);
+    REQUIRE(uniq.size() == stored.size());
+    REQUIRE(std::includes(served.begin(), served.end(), uniq.begin(), uniq.end()));
+    int64_t missing = static_cast<int64_t>(served.size() - uniq.size());
+    INFO(id << ": " << missing << " served replies not stored");
+    REQUIRE(missing <= db.integer("SELECT polls_failed FROM machines WHERE ident='" + id + "'"));
+    late += missing;
   }
   std::cout << "[graceful " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "] stop_ms=" << stop_ms
             << " (hanging poll timeout " << slow_timeout_ms << " ms) rows=" << rows
-            << " http_replies_served=" << served_total << " all stored, wal_bytes=0\n";
+            << " http_replies_served=" << served_total << " stored=" << served_total - late
+            << " (late past timeout: " << late << "), wal_bytes=0\n";
 }
 
 } // namespace

@@ -134,6 +134,15 @@ void server::routes() {
   http_.Post(R"(/machines/([^/]+)/fault)", set_fault);
   http_.Put(R"(/machines/([^/]+)/fault)", set_fault);
 
+  // One machine in Prometheus text, advancing its model like a status poll:
+  // a scrape target per machine does the same work as an edgemes poll.
+  http_.Get(R"(/machines/([^/]+)/metrics)", [this](const httplib::Request& req, httplib::Response& res) {
+    machine* m = find(req.matches[1]);
+    if (!m)
+      return error_reply(res, 404, "no machine '" + std::string(req.matches[1]) + "'");
+    res.set_content(machine_metrics(*m), "text/plain; version=0.0.4");
+  });
+
   http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(prometheus(), "text/plain; version=0.0.4");
   });
@@ -209,12 +218,28 @@ void server::send_json(machine& m, uint64_t seq, std::string body, httplib::Resp
       });
 }
 
+void server::add_families(const std::string& id, const nlohmann::json& last, bool with_counts,
+                          uint64_t requests, uint64_t served, families& out) {
+  const std::string& type = machines_.at(id)->model.type();
+  std::string labels = "machine=\"" + label_value(id) + "\",type=\"" + label_value(type) + "\"";
+  if (with_counts) {
+    out["edgemes_sim_requests_total"].push_back({labels, static_cast<double>(requests)});
+    out["edgemes_sim_served_total"].push_back({labels, static_cast<double>(served)});
+  }
+  if (last.is_null())
+    return;
+  auto metrics = adapters::sim_standard_metrics(type);
+  auto values = adapters::extractor(metrics, "").apply(last).values;
+  for (size_t i = 0; i < metrics.size(); ++i)
+    if (!std::isnan(values[i]))
+      out["edgemes_sim_" + metrics[i].first].push_back({labels, values[i]});
+  if (last.contains("state") && last["state"].is_string())
+    out["edgemes_sim_state"].push_back(
+        {labels + ",state=\"" + label_value(last["state"].get<std::string>()) + "\"", 1.0});
+}
+
 std::string server::prometheus() {
-  struct sample {
-    std::string labels;
-    double value;
-  };
-  std::map<std::string, std::vector<sample>> families;  // sorted by metric name
+  families all;
   for (const auto& id : order_) {
     machine& m = *machines_.at(id);
     nlohmann::json last;
@@ -225,21 +250,25 @@ std::string server::prometheus() {
       requests = m.requests;
       served = m.served.size();
     }
-    const std::string& type = m.model.type();
-    std::string labels = "machine=\"" + label_value(id) + "\",type=\"" + label_value(type) + "\"";
-    families["edgemes_sim_requests_total"].push_back({labels, static_cast<double>(requests)});
-    families["edgemes_sim_served_total"].push_back({labels, static_cast<double>(served)});
-    if (last.is_null())
-      continue;
-    auto metrics = adapters::sim_standard_metrics(type);
-    auto values = adapters::extractor(metrics, "").apply(last).values;
-    for (size_t i = 0; i < metrics.size(); ++i)
-      if (!std::isnan(values[i]))
-        families["edgemes_sim_" + metrics[i].first].push_back({labels, values[i]});
-    if (last.contains("state") && last["state"].is_string())
-      families["edgemes_sim_state"].push_back(
-          {labels + ",state=\"" + label_value(last["state"].get<std::string>()) + "\"", 1.0});
+    add_families(id, last, true, requests, served, all);
   }
+  return exposition(all);
+}
+
+std::string server::machine_metrics(machine& m) {
+  nlohmann::json doc;
+  {
+    std::lock_guard<std::mutex> lock(m.mtx);
+    doc = m.model.reply(wall_ms());
+    m.last = doc;
+    ++m.requests;
+  }
+  families one;
+  add_families(m.model.ident(), doc, false, 0, 0, one);
+  return exposition(one);
+}
+
+std::string server::exposition(const families& families) {
   std::string out;
   for (const auto& [name, samples] : families) {
     bool counter = name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0;

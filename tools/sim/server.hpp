@@ -12,6 +12,7 @@
 //   GET  /machines/{id}/status        the model's reply (advances seq), shaped by the fault
 //   GET  /machines/{id}/served        {"machine": id, "seqs": [...]}
 //   POST|PUT /machines/{id}/fault?mode=M
+//   GET  /machines/{id}/metrics       Prometheus text of a fresh reply (advances seq, no fault, not logged as served)
 //   GET  /metrics                     Prometheus text of every machine's last reply
 #pragma once
 
@@ -65,7 +66,17 @@ private:
   void status(machine& m, httplib::Response& res);
   void send_json(machine& m, uint64_t seq, std::string body, httplib::Response& res);
   bool sleep_unless_stopped(int64_t ms);
+  struct sample {
+    std::string labels;
+    double value;
+  };
+  using families = std::map<std::string, std::vector<sample>>;  // sorted by metric name
+
   std::string prometheus();
+  std::string machine_metrics(machine& m);
+  void add_families(const std::string& id, const nlohmann::json& last, bool with_counts,
+                    uint64_t requests, uint64_t served, families& out);
+  static std::string exposition(const families& families);
 
   httplib::Server http_;
   std::map<std::string, std::unique_ptr<machine>> machines_;  // fixed after construction

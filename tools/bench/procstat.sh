@@ -1,0 +1,22 @@
+# procstat.sh: CPU and memory of one process from /proc, for the bench scripts
+# (source it). CPU is utime+stime in clock ticks (fields 14 and 15 of
+# /proc/PID/stat, counted after the ")" that ends the command name, which may
+# hold spaces); memory is VmRSS / VmHWM from /proc/PID/status, in KiB.
+
+procstat_hz=$(getconf CLK_TCK)
+
+# cpu_ticks PID: utime+stime so far (children not included).
+cpu_ticks() {
+  local stat rest
+  stat=$(<"/proc/$1/stat")
+  rest=${stat##*) }          # fields from 3 (state) on
+  # shellcheck disable=SC2086
+  set -- $rest
+  echo $(( ${12} + ${13} ))  # field 14 = utime, 15 = stime
+}
+
+# mem_kib PID FIELD: a Vm* line of /proc/PID/status (VmRSS, VmHWM) in KiB.
+mem_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# cores TICKS0 TICKS1 SECONDS: mean cores used between two cpu_ticks readings.
+cores() { awk -v a="$1" -v b="$2" -v s="$3" -v hz="$procstat_hz" 'BEGIN { printf "%.3f", (b - a) / hz / s }'; }
