@@ -132,6 +132,7 @@ public:
     time_t sec = static_cast<time_t>(timeout_ms_ / 1000);
     time_t usec = static_cast<time_t>((timeout_ms_ % 1000) * 1000);
     client_.set_keep_alive(true);
+    client_.set_tcp_nodelay(true);
     client_.set_connection_timeout(sec, usec);
     client_.set_read_timeout(sec, usec);
     client_.set_write_timeout(sec, usec);

@@ -83,6 +83,9 @@ server::server(caf::actor_system& sys, actors::query_actor queries,
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_->set_payload_max_length(64 * 1024);
   http_->set_keep_alive_max_count(1000);
+  // cpp-httplib writes a reply in more than one send(): with Nagle on, the
+  // second part waits for the client's delayed ACK (~40 ms per keep-alive reply).
+  http_->set_tcp_nodelay(true);
   routes();
 }
 

@@ -1,4 +1,4 @@
-// Backup (docs/SECURITY.md, "Backup"): `edgemes backup` and POST
+// Backup (docs/RELIABILITY.md, "Backup"): `edgemes backup` and POST
 // /api/v1/admin/backup copy the database while ingest runs; the copy passes
 // integrity_check and holds every poll committed before the backup began.
 #include "tests/e2e/e2e_support.hpp"

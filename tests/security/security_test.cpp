@@ -1,4 +1,4 @@
-// Security (docs/SECURITY.md, "Security"): the bearer token, the bind
+// Security (docs/RELIABILITY.md, "Security"): the bearer token, the bind
 // address and its warning, read-only query connections, and the request
 // size and row limits — each against a real daemon over 127.0.0.1.
 #include "tests/e2e/e2e_support.hpp"

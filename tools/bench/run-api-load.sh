@@ -4,7 +4,7 @@
 # /api/v1/machines/{id} and /api/v1/machines/{id}/series (one hour, default
 # step) at each connection count in CONNS, REPS times (the four loads
 # interleaved in each repetition). Prints req/s and p50/p99 medians, the ingest
-# rate during the loads, and edgemes's CPU and RSS. Results: docs/BENCH-PROMETHEUS.md.
+# rate during the loads, and edgemes's CPU and RSS. Results: docs/BENCHMARKS.md.
 #
 #   bash tools/bench/run-api-load.sh                      # 1000 machines at 1 s (~7 500 samples/s)
 #   POLL_MS=375 bash tools/bench/run-api-load.sh          # ~20 000 samples/s, the target load

@@ -8,7 +8,7 @@
 # WARMUP s, then a DURATION s window measuring CPU (utime+stime of the daemon
 # from /proc), RSS, samples stored/s, missed polls and bytes on disk per sample;
 # then WRK_SECONDS of wrk on a one-hour range query of one metric while polling
-# goes on. Results and method: docs/BENCH-PROMETHEUS.md.
+# goes on. Results and method: docs/BENCHMARKS.md.
 #
 #   bash tools/bench/run-prometheus.sh                         # N=200 and 1000, 3 reps, 180 s
 #   NS=200 REPS=1 DURATION=30 bash tools/bench/run-prometheus.sh   # quick check

@@ -3,7 +3,7 @@
 # against 10 simultaneous background writes") on SQLite WAL, SQLite rollback
 # journal, through edgemes (HTTP API + writer actor) and on a throwaway
 # PostgreSQL 15 cluster (default and synchronous_commit=off), interleaved per
-# repetition; plus time from nothing to serving. Results: docs/BENCH-SEED.md.
+# repetition; plus time from nothing to serving. Results: docs/BENCHMARKS.md.
 #
 #   bash tools/bench/run-seed.sh                      # full: 3 reps, 500/5000 reads, 4/50 readers
 #   REPS=1 READS=500 READERS=4 TICKS=300 bash tools/bench/run-seed.sh   # quick look

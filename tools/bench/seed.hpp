@@ -1,6 +1,6 @@
 // tools/bench/seed: the seed's workload, "500 concurrent read queries against
 // 10 simultaneous background writes", on SQLite, through edgemes, on PostgreSQL
-// (edgemes-seed; results and method in docs/BENCH-SEED.md).
+// (edgemes-seed; results and method in docs/BENCHMARKS.md).
 //
 // The data set (prefill): `machines` machines x `metrics` metrics, one
 // telemetry row per poll (the edgemes schema, storage/schema.cpp), one poll

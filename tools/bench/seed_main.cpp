@@ -1,5 +1,5 @@
 // edgemes-seed: the seed's workload on SQLite, edgemes and PostgreSQL
-// (tools/bench/seed.hpp; run by tools/bench/run-seed.sh, docs/BENCH-SEED.md).
+// (tools/bench/seed.hpp; run by tools/bench/run-seed.sh, docs/BENCHMARKS.md).
 //
 //   edgemes-seed prefill --db FILE [--machines 100] [--metrics 20] [--ticks 2500]
 //   edgemes-seed sqlite  --db FILE --journal wal|delete [run options]

@@ -11,6 +11,15 @@ from collections import defaultdict
 ORDER = ["sqlite-wal", "sqlite-delete", "edgemes", "edgemes-nodelay", "edgemes-max", "pg", "pg-syncoff"]
 
 
+def same_run_ratio(rs, pg, key):
+    """Median over repetitions of system/pg, each ratio from the same repetition."""
+    if not pg:
+        return "-"
+    base = {r.get("rep"): r[key] for r in pg}
+    ratios = [r[key] / base[r.get("rep")] for r in rs if base.get(r.get("rep"))]
+    return f"{statistics.median(ratios):.2f}" if ratios else "-"
+
+
 def main(path):
     runs, serve = defaultdict(list), defaultdict(list)
     for line in open(path):
@@ -36,8 +45,8 @@ def main(path):
         rs = runs[key]
         pg = runs.get((key[0], key[1], "pg"))
         m = {c: med(rs, c) for c in cols}
-        rr = f"{m['reads_per_s'] / med(pg, 'reads_per_s'):.2f}" if pg else "-"
-        wr = f"{m['write_samples_per_s'] / med(pg, 'write_samples_per_s'):.2f}" if pg else "-"
+        rr = same_run_ratio(rs, pg, "reads_per_s")
+        wr = same_run_ratio(rs, pg, "write_samples_per_s")
         print(f"| {key[0]} | {key[1]} | {key[2]} | {len(rs)} | {m['avg_ms']:.2f} | {m['p50_ms']:.2f} "
               f"| {m['p95_ms']:.2f} | {m['p99_ms']:.1f} | {m['max_ms']:.0f} | {m['reads_per_s']:.0f} "
               f"| {m['writes_per_s']:.0f} | {m['write_samples_per_s']:.0f} "

@@ -10,6 +10,8 @@ packages=(
   libpq-dev       # libpq for edgemes-seed's PostgreSQL client
   wrk             # HTTP load generator
   prometheus      # Prometheus 2.42, the peer of benchmark item 4
+  jq              # run-*.sh read JSON results with it
+  curl            # run-prometheus.sh / run-api-load.sh readiness probes and queries
 )
 
 missing=()

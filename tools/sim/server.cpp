@@ -62,6 +62,7 @@ server::server(const std::vector<machine_spec>& machines, uint64_t seed, int64_t
   // fault holds one for slow_ms: size the pool so neither starves the others.
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_.set_keep_alive_max_count(1000000);
+  http_.set_tcp_nodelay(true);  // no ~40 ms delayed-ACK stall per keep-alive reply
   http_.set_keep_alive_timeout(5);
   routes();
 }
