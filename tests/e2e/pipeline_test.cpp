@@ -50,28 +50,6 @@ std::string pipeline_config(const temp_dir& dir, int sim_port, int api_port) {
   return path;
 }
 
-struct db_handle {
-  sqlite3* db = nullptr;
-  explicit db_handle(const std::string& path) {
-    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  }
-  ~db_handle() { sqlite3_close(db); }
-  std::vector<std::vector<std::string>> rows(const std::string& sql) {
-    std::vector<std::vector<std::string>> out;
-    sqlite3_stmt* st = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      std::vector<std::string> row;
-      for (int i = 0; i < sqlite3_column_count(st); ++i) {
-        auto t = sqlite3_column_text(st, i);
-        row.push_back(t ? reinterpret_cast<const char*>(t) : "");
-      }
-      out.push_back(std::move(row));
-    }
-    sqlite3_finalize(st);
-    return out;
-  }
-};
 
 json machine_status(int port, const std::string& id) {
   return get_json(port, "/api/v1/machines/" + id);
@@ -182,7 +160,7 @@ TEST_CASE("every reply served to a healthy machine is stored exactly once and th
   CHECK(share_sum == Approx(1.0));
   CHECK(ms_sum == to - states["intervals"][0]["from"].get<int64_t>());
   {
-    db_handle db{dir.file("factory.db")};
+    ro_db db{dir.file("factory.db")};
     auto changes = db.rows(
         "SELECT ts, state FROM state_changes JOIN machines ON machines.id = machine_id "
         "WHERE ident = 'p1' AND ts < " + std::to_string(to) + " ORDER BY ts");
@@ -204,7 +182,7 @@ TEST_CASE("every reply served to a healthy machine is stored exactly once and th
   REQUIRE(code == 0);
   CHECK(daemon->log().find("ERROR") == std::string::npos);
 
-  db_handle db{dir.file("factory.db")};
+  ro_db db{dir.file("factory.db")};
   CHECK(db.rows("PRAGMA integrity_check")[0][0] == "ok");
   for (const auto& id : healthy) {
     auto served = get_json(sim_port, "/machines/" + id + "/served")["seqs"].get<std::vector<int64_t>>();

@@ -22,64 +22,7 @@ namespace edgemes::test::rel {
 
 using nlohmann::json;
 
-// A read-only connection to the daemon's file, like the daemon's query workers.
-class ro_db {
-public:
-  explicit ro_db(const std::string& path) {
-    int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr);
-    INFO(path << ": " << (db_ ? sqlite3_errmsg(db_) : "no handle"));
-    REQUIRE(rc == SQLITE_OK);
-    sqlite3_busy_timeout(db_, 5000);
-  }
-  ~ro_db() { sqlite3_close(db_); }
-  ro_db(const ro_db&) = delete;
-  ro_db& operator=(const ro_db&) = delete;
-  sqlite3* get() const { return db_; }
-
-  int64_t integer(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr);
-    INFO(sql << ": " << sqlite3_errmsg(db_));
-    REQUIRE(rc == SQLITE_OK);
-    rc = sqlite3_step(s);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    std::string err = sqlite3_errmsg(db_);
-    sqlite3_finalize(s);
-    INFO(sql << ": " << err);
-    REQUIRE((rc == SQLITE_ROW || rc == SQLITE_DONE));
-    return v;
-  }
-
-  std::vector<std::vector<std::string>> rows(const std::string& sql) {
-    std::vector<std::vector<std::string>> out;
-    sqlite3_stmt* s = nullptr;
-    INFO(sql << ": " << sqlite3_errmsg(db_));
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      std::vector<std::string> row;
-      for (int i = 0; i < sqlite3_column_count(s); ++i) {
-        auto t = sqlite3_column_text(s, i);
-        row.push_back(t ? reinterpret_cast<const char*>(t) : "");
-      }
-      out.push_back(std::move(row));
-    }
-    sqlite3_finalize(s);
-    REQUIRE(rc == SQLITE_DONE);
-    return out;
-  }
-
-  std::string integrity() {
-    auto r = rows("PRAGMA integrity_check");
-    std::string out;
-    for (auto& row : r)
-      out += row.at(0) + ";";
-    return out == "ok;" ? "ok" : out;
-  }
-
-private:
-  sqlite3* db_ = nullptr;
-};
+using test::ro_db;
 
 inline int64_t file_size(const std::string& path) {
   std::error_code ec;
