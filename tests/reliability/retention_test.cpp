@@ -17,13 +17,7 @@ namespace {
 
 const int64_t day_ms = 86400000;
 
-struct backdated {
-  temp_dir dir;
-  std::string path = dir.file("edge.db");
-  std::unique_ptr<writer> w = writer::open(path, options{});
-  std::map<std::string, machine_binding> bind = w->sync_catalog(test_lines(), test_machines());
-  int64_t placer = bind.at("smt1-placer1").machine_id;
-  int64_t printer = bind.at("smt1-printer1").machine_id;
+struct backdated : catalogued_file {
   int64_t cutoff = 1'000'000'000;
 };
 

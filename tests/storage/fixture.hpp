@@ -11,6 +11,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,16 @@ inline std::vector<machine_def> test_machines() {
   return {{"smt1-placer1", "Placer 1", "smt1", "placer", "sim", metric_names(20)},
           {"smt1-printer1", "Printer 1", "smt1", "printer", "sim", {"temp_c", "speed", "cycle_time_s"}}};
 }
+
+// A fresh file with the test catalog, through the one writer connection.
+struct catalogued_file {
+  edgemes::test::temp_dir dir;
+  std::string path = dir.file("edge.db");
+  std::unique_ptr<writer> w = writer::open(path, options{});
+  std::map<std::string, machine_binding> bind = w->sync_catalog(test_lines(), test_machines());
+  int64_t placer = bind.at("smt1-placer1").machine_id;
+  int64_t printer = bind.at("smt1-printer1").machine_id;
+};
 
 // Runs SQL expecting one integer (first column, first row; 0 if no row).
 inline int64_t query_int(sqlite3* db, const std::string& sql) {

@@ -7,13 +7,7 @@ using edgemes::test::temp_dir;
 namespace {
 
 // A writer with the test catalog and a reader on the same file.
-struct opened {
-  temp_dir dir;
-  std::string path = dir.file("edge.db");
-  std::unique_ptr<writer> w = writer::open(path, options{});
-  std::map<std::string, machine_binding> bind = w->sync_catalog(test_lines(), test_machines());
-  int64_t placer = bind.at("smt1-placer1").machine_id;
-  int64_t printer = bind.at("smt1-printer1").machine_id;
+struct opened : catalogued_file {
   std::unique_ptr<reader> r = reader::open(path, options{});
 };
 

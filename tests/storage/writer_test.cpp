@@ -8,14 +8,7 @@ using edgemes::test::temp_dir;
 
 namespace {
 
-struct opened {
-  temp_dir dir;
-  std::string path = dir.file("edge.db");
-  std::unique_ptr<writer> w = writer::open(path, options{});
-  std::map<std::string, machine_binding> bind = w->sync_catalog(test_lines(), test_machines());
-  int64_t placer = bind.at("smt1-placer1").machine_id;
-  int64_t printer = bind.at("smt1-printer1").machine_id;
-};
+using opened = catalogued_file;
 
 int64_t count_samples(const std::vector<poll_row>& polls) {
   int64_t n = 0;
