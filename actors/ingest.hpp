@@ -55,6 +55,10 @@ public:
     last_commit_ms_.store(now_ms);
   }
 
+  // Schedule slots in which a poller started no poll (actors/poller).
+  void record_missed(int64_t slots) { missed_polls_.fetch_add(slots); }
+  int64_t missed_polls() const { return missed_polls_.load(); }
+
   void set_writer_error(const std::string& text) {
     std::lock_guard<std::mutex> guard{mtx_};
     writer_error_ = text;
@@ -89,6 +93,7 @@ private:
   std::atomic<int64_t> duplicates_{0};
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> last_commit_ms_{0};
+  std::atomic<int64_t> missed_polls_{0};
   std::atomic<bool> writer_failing_{false};
   mutable std::mutex mtx_;
   std::string writer_error_;

@@ -66,20 +66,38 @@ struct poller_state {
   bool in_flight = false;
   bool stopping = false;
   std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point due;  // start of the current schedule slot
   caf::response_promise stop_promise;
   int value_slots = 0;              // size of a poll_row's values
 
-  std::chrono::milliseconds next_delay() const {
+  // Called when a tick fires: the slot the poll starting now belongs to. Slots
+  // that passed whole without a poll starting in them are counted as missed.
+  void take_slot(std::chrono::steady_clock::time_point now) {
+    const auto interval = std::chrono::milliseconds(parts.settings.interval_ms);
+    if (now < due + interval)
+      return;
+    auto late = (now - due) / interval;  // >= 1 whole slots passed
+    due += late * interval;
+    status.polls_missed += late;
+    parts.gauge->record_missed(late);
+  }
+
+  // After a poll: the next slot is one interval after this one (an absolute
+  // schedule, so a late timer or a slow poll does not shift every later poll),
+  // or, while a hanging machine backs off, interval * 2^(n-1) after this poll
+  // started — slots skipped on purpose are not counted as missed.
+  std::chrono::milliseconds next_delay() {
     const auto& s = parts.settings;
-    int64_t delay = s.interval_ms;
+    auto now = std::chrono::steady_clock::now();
     if (slow_failures > 0) {
       int64_t cap = std::max(s.interval_ms, s.max_backoff_ms);
       int shift = static_cast<int>(std::min<int64_t>(slow_failures - 1, 20));
-      delay = std::min(cap, s.interval_ms << shift);
+      due = started + std::chrono::milliseconds(std::min(cap, s.interval_ms << shift));
+    } else {
+      due += std::chrono::milliseconds(s.interval_ms);
     }
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
-    return std::max(std::chrono::milliseconds(0), std::chrono::milliseconds(delay) - elapsed);
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(due - now));
   }
 
   // Turns an outcome into one report for the writer and updates the status.
@@ -148,6 +166,8 @@ caf::behavior poller_impl(caf::stateful_actor<poller_state>* self,
   st.status.status = "unknown";
   for (int slot : st.parts.binding.slots)
     st.value_slots = std::max(st.value_slots, slot + 1);
+  st.due = std::chrono::steady_clock::now() +
+           std::chrono::milliseconds(st.parts.settings.start_delay_ms);
   self->delayed_send(self, std::chrono::milliseconds(st.parts.settings.start_delay_ms),
                      tick_atom::value);
   auto finish_stop = [self] {
@@ -162,6 +182,7 @@ caf::behavior poller_impl(caf::stateful_actor<poller_state>* self,
         return;
       st.in_flight = true;
       st.started = std::chrono::steady_clock::now();
+      st.take_slot(st.started);
       auto ts = wall_ms();
       if (!st.parts.source->blocking()) {
         auto outcome = run_poll(*st.parts.source, *st.parts.extractor, ts);

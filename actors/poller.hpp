@@ -4,8 +4,12 @@
 // wall-clock time (epoch ms) at which it started. Non-blocking sources (sim)
 // are polled inline; blocking ones (http_json) run on the shared
 // blocking_pool, never on a CAF scheduler thread, and report back by message.
-// At most one poll per machine is in flight; the next starts one interval
-// after the previous one started (or at once if the poll took longer).
+// At most one poll per machine is in flight. Polls keep an absolute schedule:
+// slot k starts at first + k * interval, whatever a poll took or however late
+// a timer fired. A poll starts in the slot it fires in; every slot that passed
+// whole without a poll starting in it (a poll that took longer than the
+// interval, an overloaded box) is counted as missed — status.polls_missed and
+// ingest_gauge::missed_polls() — never silently stretched.
 //
 // Connection status, a transition table:
 //   unknown --poll ok--------------------------------> online

@@ -12,7 +12,8 @@
 //
 // Security: with a token set, every request (health included) must carry
 // `Authorization: Bearer <token>` (compared in constant time) or gets 401 with
-// `WWW-Authenticate: Bearer`. POST /api/v1/admin/backup writes a consistent
+// `WWW-Authenticate: Bearer`; only the dashboard's files (`/`, `/assets/...`,
+// api/static_site) are served without it. POST /api/v1/admin/backup writes a consistent
 // copy of the database into backup_dir (never a client-chosen path); it is
 // refused with 403 when no token is configured. Binding to a non-loopback
 // address without a token logs a warning.
@@ -27,6 +28,7 @@
 
 #include "actors/ingest.hpp"
 #include "actors/messages.hpp"
+#include "config/config.hpp"
 #include "storage/database.hpp"
 
 #include <caf/fwd.hpp>
@@ -54,6 +56,9 @@ struct server_settings {
   std::string token;               // "" = no authentication
   std::string backup_dir;          // "" = <directory of db_path>/backups
   storage::options db_options;     // for the backup's read-only connection
+  // The resolved config: lines, machines and dashboard settings for /floor and
+  // /lines/{id}/summary (null = no lines).
+  std::shared_ptr<const config::config> plant;
 };
 
 // Threads of the HTTP pool that never wait for a query (see file comment).
@@ -94,6 +99,7 @@ private:
   int port_ = 0;
   int64_t started_ms_ = 0;
   std::atomic<int> waiting_{0};    // requests waiting for a query reply
+  std::atomic<int64_t> requests_{0};  // requests routed since start (health: api.requests)
   std::mutex backup_mutex_;        // one admin backup at a time
 };
 

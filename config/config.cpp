@@ -29,6 +29,17 @@ constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 // repeated here so config stays independent of the adapters module.
 const std::vector<std::string> kSimTypes{"placer", "printer", "reflow", "aoi"};
 const std::vector<std::string> kSynchronous{"OFF", "NORMAL", "FULL", "EXTRA"};
+
+// A sim type's default dashboard tile: what an operator glances at first.
+// Every name is one of sim_metric_names(type).
+const std::map<std::string, std::vector<std::string>> kSimKeyMetrics{
+    {"placer", {"placements_total", "cycle_time_s", "rejects_total", "nozzle_vacuum_kpa"}},
+    {"printer", {"prints_total", "paste_height_um", "squeegee_pressure_kg", "print_speed_mm_s"}},
+    {"reflow", {"zone8_c", "zone4_c", "o2_ppm", "conveyor_mm_s", "boards_total"}},
+    {"aoi", {"inspected_total", "first_pass_yield", "defects_total", "cycle_time_s"}}};
+constexpr size_t kMaxKeyMetrics = 8;
+constexpr size_t kMaxShifts = 12;
+constexpr size_t kMaxNameLength = 64;  // shift names and run states
 const char* const kIdRule = "use 1-64 characters from A-Z a-z 0-9 _ . -";
 
 std::string join(const std::vector<std::string>& items, const char* sep) {
@@ -300,7 +311,8 @@ public:
       return;
     }
     object_reader r(doc, "", problems_,
-                    {"site", "database", "writer", "api", "pollers", "lines"});
+                    {"site", "database", "writer", "api", "pollers", "shifts", "run_states",
+                     "lines"});
     r.nonempty_text("site", out.site);
     if (const json* s = r.object("database"))
       read_database(object_reader(*s, r.at("database"), problems_, database_keys()), out.database);
@@ -316,6 +328,10 @@ public:
       read_pollers(object_reader(*s, r.at("pollers"), problems_,
                                  {"http_workers", "max_backoff_ms", "offline_after_failures"}),
                    out.pollers);
+    if (const json* shifts = r.array("shifts"))
+      read_shifts(*shifts, r.at("shifts"), out.shifts);
+    if (const json* states = r.array("run_states"))
+      read_run_states(*states, r.at("run_states"), out.run_states);
     if (const json* lines = r.array("lines", true))
       read_lines(*lines, r.at("lines"), out.lines);
   }
@@ -384,6 +400,83 @@ private:
     r.integer("offline_after_failures", p.offline_after_failures, 1, 1000000);
   }
 
+  // Minutes after midnight of "HH:MM" (00:00 .. 23:59), or -1.
+  static int time_of_day(const std::string& text) {
+    if (text.size() != 5 || text[2] != ':' || !std::isdigit(static_cast<unsigned char>(text[0])) ||
+        !std::isdigit(static_cast<unsigned char>(text[1])) ||
+        !std::isdigit(static_cast<unsigned char>(text[3])) ||
+        !std::isdigit(static_cast<unsigned char>(text[4])))
+      return -1;
+    const int hours = (text[0] - '0') * 10 + (text[1] - '0');
+    const int minutes = (text[3] - '0') * 10 + (text[4] - '0');
+    return hours < 24 && minutes < 60 ? hours * 60 + minutes : -1;
+  }
+
+  // Replaces the default shifts only when the whole list is valid.
+  void read_shifts(const json& shifts, const std::string& path, std::vector<shift_config>& out) {
+    if (shifts.empty() || shifts.size() > kMaxShifts) {
+      problems_.push_back({path, "expected 1 to " + std::to_string(kMaxShifts) + " shifts, got " +
+                                     std::to_string(shifts.size())});
+      return;
+    }
+    const size_t before = problems_.size();
+    std::vector<shift_config> parsed;
+    std::map<std::string, std::string> names, starts;  // value -> path of its first shift
+    for (size_t i = 0; i < shifts.size(); ++i) {
+      const std::string at = path + "/" + std::to_string(i);
+      if (!shifts[i].is_object()) {
+        problems_.push_back({at, "expected an object {\"name\": ..., \"start\": \"HH:MM\"}, got " +
+                                     describe(shifts[i])});
+        continue;
+      }
+      object_reader r(shifts[i], at, problems_, {"name", "start"});
+      shift_config shift;
+      if (r.text("name", shift.name, true)) {
+        if (shift.name.empty() || shift.name.size() > kMaxNameLength)
+          r.fail(r.at("name"), "must be 1 to " + std::to_string(kMaxNameLength) + " characters");
+        else if (auto [it, fresh] = names.emplace(shift.name, at); !fresh)
+          r.fail(r.at("name"), "duplicate shift name '" + shift.name + "' (first at " + it->second + ")");
+      }
+      std::string start;
+      if (r.text("start", start, true)) {
+        shift.start_minute = time_of_day(start);
+        if (shift.start_minute < 0)
+          r.fail(r.at("start"), "expected a local time of day \"HH:MM\" (00:00 to 23:59), got '" +
+                                    start + "'");
+        else if (auto [it, fresh] = starts.emplace(start, at); !fresh)
+          r.fail(r.at("start"), "another shift already starts at " + start + " (" + it->second + ")");
+      }
+      parsed.push_back(std::move(shift));
+    }
+    if (problems_.size() == before)
+      out = std::move(parsed);
+  }
+
+  void read_run_states(const json& states, const std::string& path, std::vector<std::string>& out) {
+    if (states.empty()) {
+      problems_.push_back({path, "expected at least one state (e.g. [\"RUN\"])"});
+      return;
+    }
+    const size_t before = problems_.size();
+    std::vector<std::string> parsed;
+    for (size_t i = 0; i < states.size(); ++i) {
+      const std::string at = path + "/" + std::to_string(i);
+      if (!states[i].is_string()) {
+        problems_.push_back({at, "expected a string (a state such as \"RUN\"), got " + describe(states[i])});
+        continue;
+      }
+      std::string state = states[i].get<std::string>();
+      if (state.empty() || state.size() > kMaxNameLength)
+        problems_.push_back({at, "must be 1 to " + std::to_string(kMaxNameLength) + " characters"});
+      else if (std::find(parsed.begin(), parsed.end(), state) != parsed.end())
+        problems_.push_back({at, "state '" + state + "' is listed twice"});
+      else
+        parsed.push_back(std::move(state));
+    }
+    if (problems_.size() == before)
+      out = std::move(parsed);
+  }
+
   void read_lines(const json& lines, const std::string& path, std::vector<line_config>& out) {
     size_t machine_count = 0;
     for (size_t i = 0; i < lines.size(); ++i) {
@@ -415,7 +508,8 @@ private:
       return;
     }
     object_reader r(j, path, problems_,
-                    {"id", "name", "type", "poll_interval_ms", "source", "metrics", "state"});
+                    {"id", "name", "type", "poll_interval_ms", "source", "metrics", "state",
+                     "dashboard"});
     machine_config m;
     r.ident(m.id);
     remember("machine", m.id, path, r.at("id"), machine_ids_);
@@ -455,7 +549,90 @@ private:
       if ((!metrics || metrics->empty()) && !has_state)
         r.fail(path, "an http_json machine needs at least one metric or a state");
     }
+    // A sim machine without `metrics` reports its type's standard metrics.
+    std::vector<std::string> names;
+    if (!metrics && m.source.adapter == "sim")
+      names = sim_metric_names(m.type);
+    for (const auto& metric : m.metrics)
+      names.push_back(metric.first);
+    read_dashboard(r.object("dashboard"), r.at("dashboard"), m.type, names, m.dashboard);
     out.push_back(std::move(m));
+  }
+
+  // A list of distinct metric names of the machine; returns false when absent.
+  bool metric_list(object_reader& r, const std::string& key, const std::vector<std::string>& names,
+                   std::vector<std::string>& out) {
+    const json* list = r.array(key);
+    if (!list)
+      return r.find(key) != nullptr;
+    for (size_t i = 0; i < list->size(); ++i) {
+      const std::string at = r.at(key) + "/" + std::to_string(i);
+      const json& v = (*list)[i];
+      if (!v.is_string()) {
+        r.fail(at, "expected a string (a metric name), got " + describe(v));
+        continue;
+      }
+      const std::string name = v.get<std::string>();
+      if (!known_metric(r, at, name, names))
+        continue;
+      if (std::find(out.begin(), out.end(), name) != out.end())
+        r.fail(at, "metric '" + name + "' is listed twice");
+      else
+        out.push_back(name);
+    }
+    return true;
+  }
+
+  bool known_metric(object_reader& r, const std::string& at, const std::string& name,
+                    const std::vector<std::string>& names) {
+    if (std::find(names.begin(), names.end(), name) != names.end())
+      return true;
+    r.fail(at, "'" + name + "' is not a metric of this machine (" +
+                   (names.empty() ? std::string("it has none") : "known: " + join(names, ", ")) + ")");
+    return false;
+  }
+
+  // Reads `dashboard` (may be null) and fills every default from the machine's
+  // metric names (docs/CONFIG.md): counters = the *_total metrics; key metrics =
+  // the sim type's tile, else the first four; sparkline = the first key metric
+  // that is not a counter, else the first.
+  void read_dashboard(const json* obj, const std::string& path, const std::string& type,
+                      const std::vector<std::string>& names, dashboard_config& d) {
+    bool has_keys = false, has_sparkline = false, has_counters = false;
+    if (obj) {
+      object_reader r(*obj, path, problems_, {"key_metrics", "sparkline", "counters"});
+      has_keys = metric_list(r, "key_metrics", names, d.key_metrics);
+      if (d.key_metrics.size() > kMaxKeyMetrics)
+        r.fail(r.at("key_metrics"), "at most " + std::to_string(kMaxKeyMetrics) +
+                                        " key metrics fit on a tile, got " +
+                                        std::to_string(d.key_metrics.size()));
+      has_sparkline = r.find("sparkline") != nullptr;
+      std::string sparkline;
+      if (r.text("sparkline", sparkline) && known_metric(r, r.at("sparkline"), sparkline, names))
+        d.sparkline = sparkline;
+      has_counters = metric_list(r, "counters", names, d.counters);
+    }
+    if (!has_counters)
+      for (const auto& name : names)
+        if (name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0)
+          d.counters.push_back(name);
+    if (!has_keys) {
+      if (auto it = kSimKeyMetrics.find(type); it != kSimKeyMetrics.end())
+        for (const auto& name : it->second)
+          if (std::find(names.begin(), names.end(), name) != names.end())
+            d.key_metrics.push_back(name);
+      if (d.key_metrics.empty())
+        d.key_metrics.assign(names.begin(), names.begin() + std::min<size_t>(4, names.size()));
+    }
+    if (!has_sparkline) {
+      for (const auto& name : d.key_metrics)
+        if (std::find(d.counters.begin(), d.counters.end(), name) == d.counters.end()) {
+          d.sparkline = name;
+          break;
+        }
+      if (d.sparkline.empty() && !d.key_metrics.empty())
+        d.sparkline = d.key_metrics.front();
+    }
   }
 
   // Returns whether a `url` key is present (valid or not).
@@ -521,6 +698,25 @@ private:
 };
 
 } // namespace
+
+const std::vector<std::string>& sim_metric_names(const std::string& type) {
+  static const std::map<std::string, std::vector<std::string>> names{
+      {"placer",
+       {"placements_total", "boards_total", "rejects_total", "cycle_time_s", "feeder_errors",
+        "nozzle_vacuum_kpa", "head_temp_c"}},
+      {"printer",
+       {"prints_total", "boards_total", "squeegee_pressure_kg", "print_speed_mm_s",
+        "paste_height_um", "stencil_wipes"}},
+      {"reflow",
+       {"zone1_c", "zone2_c", "zone3_c", "zone4_c", "zone5_c", "zone6_c", "zone7_c", "zone8_c",
+        "conveyor_mm_s", "o2_ppm", "boards_total"}},
+      {"aoi",
+       {"inspected_total", "defects_total", "false_calls_total", "first_pass_yield",
+        "cycle_time_s", "camera_temp_c"}}};
+  static const std::vector<std::string> none;
+  auto it = names.find(type);
+  return it == names.end() ? none : it->second;
+}
 
 bool valid_json_pointer(const std::string& pointer) {
   if (pointer.empty())

@@ -53,6 +53,21 @@ struct source_config {
   uint64_t seed = 0;                  // sim: 0 = derived from the machine id
 };
 
+// What the floor dashboard shows of one machine (docs/CONFIG.md, `dashboard`).
+// parse() fills every default, so after a successful parse these lists are final:
+// every name is a metric of the machine.
+struct dashboard_config {
+  std::vector<std::string> key_metrics;  // on the machine's tile, in this order; at most 8
+  std::string sparkline;                 // metric drawn as the tile's sparkline; "" = none
+  std::vector<std::string> counters;     // monotonic counters summed over a shift
+};
+
+// A shift starts at a local time of day and runs until the next shift starts.
+struct shift_config {
+  std::string name;
+  int start_minute = 0;  // minutes after local midnight, 0..1439
+};
+
 struct machine_config {
   std::string id;                     // unique across the whole config
   std::string name;                   // default: id
@@ -65,6 +80,7 @@ struct machine_config {
   std::vector<std::pair<std::string, std::string>> metrics;
   std::string state;                  // JSON pointer to a string state; empty = none
   // For the sim adapter an absent `state` is left empty; the daemon uses "/state".
+  dashboard_config dashboard;
 };
 
 struct line_config {
@@ -85,6 +101,10 @@ struct config {
   writer_config writer;
   api_config api;
   pollers_config pollers;
+  // Shifts of the site, in file order; the default is three 8-hour shifts.
+  std::vector<shift_config> shifts{{"A", 6 * 60}, {"B", 14 * 60}, {"C", 22 * 60}};
+  // States that count as producing, for availability.
+  std::vector<std::string> run_states{"RUN"};
   std::vector<line_config> lines;
 };
 
@@ -113,6 +133,11 @@ const std::string& demo_text();
 
 // "path: message" lines, one per problem.
 std::string format_problems(const std::vector<problem>& problems);
+
+// The metric names a sim machine of `type` reports (empty for other types):
+// the names of adapters::sim_standard_metrics, repeated here so config stays
+// independent of the adapters module (a test keeps the two equal).
+const std::vector<std::string>& sim_metric_names(const std::string& type);
 
 // True when `pointer` is a syntactically valid RFC 6901 JSON pointer.
 bool valid_json_pointer(const std::string& pointer);

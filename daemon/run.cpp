@@ -202,6 +202,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
                                      api::reserved_threads);
   as.token = cfg.api.token;
   as.db_options = opts;
+  as.plant = std::make_shared<const config::config>(cfg);
   api::server http{sys, queries, gauge, as};
   std::string bind_error;
   bool serving = http.bind(&bind_error);

@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <string_view>
 
 namespace edgemes::storage {
@@ -28,6 +29,33 @@ void encode_values(const std::vector<double>& values, std::string& out) {
     }
     auto res = std::to_chars(buf, buf + sizeof buf, v);
     out.append(buf, static_cast<size_t>(res.ptr - buf));
+  }
+  out.push_back(']');
+}
+
+void encode_rollup(const bucket_stats& slots, std::string& out) {
+  out.push_back('[');
+  char buf[32];
+  auto number = [&](double v) {
+    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, static_cast<size_t>(res.ptr - buf));
+  };
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (i)
+      out.push_back(',');
+    const slot_stats& st = slots[i];
+    if (st.count <= 0) {
+      out.append("null", 4);
+      continue;
+    }
+    out.push_back('[');
+    auto res = std::to_chars(buf, buf + sizeof buf, st.count);
+    out.append(buf, static_cast<size_t>(res.ptr - buf));
+    for (double v : {st.sum, st.min, st.max, st.last}) {
+      out.push_back(',');
+      number(v);
+    }
+    out.push_back(']');
   }
   out.push_back(']');
 }
@@ -105,6 +133,15 @@ constexpr std::array<unsigned char, 256> make_classes() {
 }
 constexpr auto kClasses = make_classes();
 
+// The characters of a JSON number (skipping a rollup field without parsing it).
+constexpr std::array<bool, 256> make_number_chars() {
+  std::array<bool, 256> t{};
+  for (char c : std::string_view{"0123456789-+.eE"})
+    t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+constexpr auto kNumberChars = make_number_chars();
+
 // Moves s.p past `n` elements and their commas; false on anything that is
 // not "element, element, ..." (an empty element, ']' too early, other text).
 bool skip_elements(scanner& s, int n) {
@@ -124,6 +161,75 @@ bool skip_elements(scanner& s, int n) {
         break;
       default: return false;
     }
+    ++p;
+  }
+  s.p = p;
+  return true;
+}
+
+// One rollup element: null (out.count = 0) or [count,sum,min,max,last] with
+// an integer count >= 1 and four finite numbers; those not in `fields` are
+// only checked to be number characters, and left 0.
+bool rollup_element(scanner& s, slot_stats& out, unsigned fields) {
+  s.skip_space();
+  if (s.end - s.p >= 4 && std::memcmp(s.p, "null", 4) == 0) {
+    s.p += 4;
+    out = slot_stats{};
+    return true;
+  }
+  if (!s.eat('['))
+    return false;
+  s.skip_space();
+  if (s.p >= s.end || *s.p < '1' || *s.p > '9')
+    return false;
+  auto res = std::from_chars(s.p, s.end, out.count);
+  if (res.ec != std::errc() || out.count < 1)
+    return false;
+  s.p = res.ptr;
+  double* const field[] = {&out.sum, &out.min, &out.max, &out.last};
+  for (unsigned i = 0; i < 4; ++i) {
+    if (!s.eat(','))
+      return false;
+    if (fields & (1u << i)) {
+      if (!s.element(*field[i]) || !std::isfinite(*field[i]))
+        return false;
+      continue;
+    }
+    *field[i] = 0;
+    s.skip_space();
+    const char* start = s.p;
+    while (s.p < s.end && kNumberChars[static_cast<unsigned char>(*s.p)])
+      ++s.p;
+    if (s.p == start)
+      return false;
+  }
+  return s.eat(']');
+}
+
+// Moves s.p past `n` rollup elements and their commas. Each is checked for
+// its outline only ('[' to the next ']', or null): the skip is a memchr.
+bool skip_rollup_elements(scanner& s, int n) {
+  const char* p = s.p;
+  const char* const end = s.end;
+  for (; n > 0; --n) {
+    while (p < end && is_space(*p))
+      ++p;
+    if (p >= end)
+      return false;
+    if (*p == '[') {
+      const void* close = std::memchr(p, ']', static_cast<size_t>(end - p));
+      if (!close)
+        return false;
+      p = static_cast<const char*>(close) + 1;
+    } else if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+      p += 4;
+    } else {
+      return false;
+    }
+    while (p < end && is_space(*p))
+      ++p;
+    if (p >= end || *p != ',')
+      return false;
     ++p;
   }
   s.p = p;
@@ -164,6 +270,39 @@ bool decode_all(const char* text, size_t size, std::vector<double>& values) {
     if (!s.element(v) || !s.separator(done))
       return false;
     values.push_back(v);
+  }
+  return true;
+}
+
+bool decode_rollup_slot(const char* text, size_t size, int slot, slot_stats& out,
+                        unsigned fields) {
+  if (!text || slot < 0)
+    return false;
+  scanner s{text, text + size};
+  if (!s.eat('[') || s.eat(']') || !skip_rollup_elements(s, slot))
+    return false;
+  slot_stats st;
+  bool done = false;
+  if (!rollup_element(s, st, fields) || !s.separator(done) || st.count == 0)
+    return false;
+  out = st;
+  return true;
+}
+
+bool decode_rollup_all(const char* text, size_t size, bucket_stats& slots) {
+  slots.clear();
+  if (!text)
+    return false;
+  scanner s{text, text + size};
+  if (!s.eat('['))
+    return false;
+  if (s.eat(']'))
+    return true;
+  for (bool done = false; !done;) {
+    slot_stats st;
+    if (!rollup_element(s, st, rollup_all) || !s.separator(done))
+      return false;
+    slots.push_back(st);
   }
   return true;
 }

@@ -7,7 +7,15 @@
 // (json_extract(v, '$[3]')) while one poll's samples land in one row.
 // Numbers are written in the shortest form that reads back to the same
 // double (std::to_chars); NaN and infinities are written as null.
+//
+// A rollup row (telemetry_10s.v, storage/rollup.hpp) is the same kind of
+// array, one element per slot: [count,sum,min,max,last] of the slot's values
+// in the 10 s bucket, or null when the bucket has none:
+//   [[10,15235.5,1520.5,1526,1523.5],[10,8.2,0.8,0.84,0.82],null]
+// count is an integer >= 1; the four numbers round-trip exactly as above.
 #pragma once
+
+#include "storage/rollup.hpp"
 
 #include <string>
 #include <vector>
@@ -23,5 +31,28 @@ bool decode_slot(const char* text, size_t size, int slot, double& value);
 
 // Decodes every element (NaN for null). Returns false on malformed text.
 bool decode_all(const char* text, size_t size, std::vector<double>& values);
+
+// Appends the rollup array for `slots` (count 0 = null) to `out`.
+void encode_rollup(const bucket_stats& slots, std::string& out);
+
+// Which of a rollup element's numbers decode_rollup_slot parses (count always).
+enum rollup_fields : unsigned {
+  rollup_sum = 1,
+  rollup_min = 2,
+  rollup_max = 4,
+  rollup_last = 8,
+  rollup_all = 15,
+};
+
+// Reads element `slot` of a rollup array. Returns false when it is absent,
+// null, or the text is not a rollup array. Elements before `slot` are checked
+// for shape ('[...]' or null), not parsed; so are the numbers of the element
+// not in `fields` (only their characters are checked), which are left 0:
+// from_chars is most of the cost of a rollup read, and a series needs one.
+bool decode_rollup_slot(const char* text, size_t size, int slot, slot_stats& out,
+                        unsigned fields = rollup_all);
+
+// Decodes every element (count 0 for null). Returns false on malformed text.
+bool decode_rollup_all(const char* text, size_t size, bucket_stats& slots);
 
 } // namespace edgemes::storage

@@ -38,6 +38,6 @@ struct options {
 };
 
 // The schema version this build writes (PRAGMA user_version).
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 
 } // namespace edgemes::storage

@@ -8,14 +8,23 @@
 // Telemetry values are decoded here in C++ (storage/codec) rather than with
 // SQL json_extract: the range scan on (machine_id, ts) hands each row's text
 // to decode_slot without a copy.
+//
+// series() with a step that is a multiple of 10 s reads, in one read
+// transaction (one snapshot), the machine's newest rollup row (the end of
+// rollup coverage, schema.cpp invariant 2), then raw rows for the partial
+// 10 s bucket at `from`, rollup rows for the whole buckets up to `to` or the
+// coverage end, and raw rows after that: for an hour at 1 s polls ~360 rollup
+// rows and <= ~20 raw rows instead of 3 600 raw rows.
 #include "storage/reader.hpp"
 
 #include "storage/codec.hpp"
 #include "storage/connection.hpp"
+#include "storage/rollup.hpp"
 #include "storage/schema.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <thread>
 
@@ -28,7 +37,7 @@ namespace {
 const char* const machine_columns =
     "SELECT m.id, m.ident, m.name, l.ident, m.type, m.adapter, m.configured, m.status, "
     "m.last_poll_ms, m.last_ok_ms, m.last_error, m.polls_ok, m.polls_failed, m.poll_problems, "
-    "s.state, s.ts "
+    "m.polls_missed, s.state, s.ts "
     "FROM machines m JOIN lines l ON l.id = m.line_id "
     "LEFT JOIN state_changes s ON s.machine_id = m.id "
     "AND s.ts = (SELECT max(ts) FROM state_changes WHERE machine_id = m.id) ";
@@ -66,8 +75,9 @@ machine_info read_machine(sqlite3_stmt* s) {
   m.polls_ok = sqlite3_column_int64(s, 11);
   m.polls_failed = sqlite3_column_int64(s, 12);
   m.poll_problems = sqlite3_column_int64(s, 13);
-  m.state = detail::column_text(s, 14);
-  m.state_since_ms = sqlite3_column_int64(s, 15);
+  m.polls_missed = sqlite3_column_int64(s, 14);
+  m.state = detail::column_text(s, 15);
+  m.state_since_ms = sqlite3_column_int64(s, 16);
   return m;
 }
 
@@ -79,11 +89,78 @@ size_t size_of(sqlite3_stmt* s, int col) {
   return static_cast<size_t>(sqlite3_column_bytes(s, col));
 }
 
+// Folds points and rollup rows, oldest first, into step buckets. A step
+// bucket is the merge, in ts order, of its 10 s sub-buckets, each the add()
+// of its points in ts order (storage/rollup.hpp); a rollup row is such a
+// sub-bucket already made. Both paths of series() do exactly these
+// operations, so they give the same doubles.
+class series_builder {
+public:
+  series_builder(int64_t step, aggregate agg, std::vector<bucket>& out)
+      : step_(step), agg_(agg), out_(out) {}
+
+  void point(int64_t ts, double v) {
+    if (ts >= sub_end_)
+      enter(ts);
+    sub_.add(v);
+  }
+  void rollup(int64_t start, const slot_stats& st) {
+    enter(start);
+    step_acc_.merge(st);
+    sub_end_ = start;  // the next point opens its own sub-bucket
+  }
+  void finish() {
+    step_acc_.merge(sub_);
+    emit();
+  }
+
+private:
+  // Closes the sub-bucket and, if ts is in a later step bucket, the step bucket.
+  void enter(int64_t ts) {
+    step_acc_.merge(sub_);
+    sub_ = slot_stats{};
+    if (!has_step_ || ts >= step_start_ + step_) {
+      emit();
+      step_start_ = floor_to(ts, step_);
+      has_step_ = true;
+    }
+    sub_end_ = std::min(floor_to(ts, rollup_ms) + rollup_ms, step_start_ + step_);
+  }
+  void emit() {
+    const slot_stats& a = step_acc_;
+    if (has_step_ && a.count > 0) {
+      double v = 0;
+      switch (agg_) {
+      case aggregate::avg: v = a.sum / static_cast<double>(a.count); break;
+      case aggregate::min: v = a.min; break;
+      case aggregate::max: v = a.max; break;
+      case aggregate::sum: v = a.sum; break;
+      case aggregate::count: v = static_cast<double>(a.count); break;
+      case aggregate::last: v = a.last; break;
+      }
+      out_.push_back({step_start_, v, a.count});
+    }
+    step_acc_ = slot_stats{};
+  }
+
+  const int64_t step_;
+  const aggregate agg_;
+  std::vector<bucket>& out_;
+  bool has_step_ = false;
+  int64_t step_start_ = 0;
+  int64_t sub_end_ = std::numeric_limits<int64_t>::min();  // points before it join sub_
+  slot_stats step_acc_, sub_;
+};
+
+// Rollups are used only where the bucket arithmetic cannot overflow.
+constexpr int64_t rollup_ts_bound = int64_t{1} << 62;
+
 } // namespace
 
 struct reader::statements {
   stmt_ptr begin, commit, rollback;
   stmt_ptr lines, machines, machine, metrics, newest_rows, range, states;
+  stmt_ptr rollup_coverage, rollup_range;
   std::vector<double> values;  // decode buffer for latest()
 
   explicit statements(sqlite3* db)
@@ -109,7 +186,10 @@ struct reader::statements {
         states(detail::prepare(
             db, "SELECT ts, state FROM state_changes WHERE machine_id = ?1 AND ts >= "
                 "coalesce((SELECT max(ts) FROM state_changes WHERE machine_id = ?1 AND ts <= ?2), "
-                "?2) AND ts < ?3 ORDER BY ts")) {}
+                "?2) AND ts < ?3 ORDER BY ts")),
+        rollup_coverage(detail::prepare(db, "SELECT max(ts) FROM telemetry_10s WHERE machine_id = ?")),
+        rollup_range(detail::prepare(db, "SELECT ts, v FROM telemetry_10s "
+                                         "WHERE machine_id = ? AND ts >= ? AND ts < ? ORDER BY ts")) {}
 };
 
 std::unique_ptr<reader> reader::open(const std::string& path, const options& opts) {
@@ -291,55 +371,121 @@ std::vector<point> reader::samples(int64_t machine_id, int slot, int64_t from_ms
   return out;
 }
 
-std::vector<bucket> reader::series(int64_t machine_id, int slot, int64_t from_ms, int64_t to_ms,
-                                   int64_t step_ms, aggregate agg) {
-  if (step_ms <= 0)
-    throw db_error(SQLITE_MISUSE, "series: step must be positive, not " + std::to_string(step_ms));
-  sqlite3_stmt* s = stmts_->range.get();
+namespace {
+
+// Feeds the points of `slot` in raw rows with from <= ts < to to `b`.
+void scan_raw(sqlite3* db, sqlite3_stmt* s, int64_t machine_id, int slot, int64_t from_ms,
+              int64_t to_ms, series_builder& b) {
   detail::reset_on_exit r(s);
   sqlite3_bind_int64(s, 1, machine_id);
   sqlite3_bind_int64(s, 2, from_ms);
   sqlite3_bind_int64(s, 3, to_ms);
-
-  std::vector<bucket> out;
-  int64_t current = 0;  // start of the bucket being accumulated
-  int64_t count = 0;    // its points so far (0 = none open)
-  double sum = 0, lo = 0, hi = 0, last = 0;
-  auto flush = [&] {
-    if (count == 0)
-      return;
-    double v = 0;
-    switch (agg) {
-    case aggregate::avg: v = sum / static_cast<double>(count); break;
-    case aggregate::min: v = lo; break;
-    case aggregate::max: v = hi; break;
-    case aggregate::sum: v = sum; break;
-    case aggregate::count: v = static_cast<double>(count); break;
-    case aggregate::last: v = last; break;
-    }
-    out.push_back({current, v, count});
-    count = 0;
-  };
-  while (next_row(db_, s, "series")) {
+  while (next_row(db, s, "series")) {
     double v;
-    if (!decode_slot(text_of(s, 1), size_of(s, 1), slot, v))
-      continue;
-    const int64_t ts = sqlite3_column_int64(s, 0);
-    const int64_t start = from_ms + (ts - from_ms) / step_ms * step_ms;  // ts >= from: floors
-    if (count > 0 && start != current)
-      flush();
-    if (count == 0) {
-      current = start;
-      sum = 0;
-      lo = hi = v;
-    }
-    ++count;
-    sum += v;
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-    last = v;
+    if (decode_slot(text_of(s, 1), size_of(s, 1), slot, v))
+      b.point(sqlite3_column_int64(s, 0), v);
   }
-  flush();
+}
+
+// The one rollup field `agg` reads (count is always decoded).
+unsigned fields_of(aggregate agg) {
+  switch (agg) {
+  case aggregate::avg:
+  case aggregate::sum: return rollup_sum;
+  case aggregate::min: return rollup_min;
+  case aggregate::max: return rollup_max;
+  case aggregate::last: return rollup_last;
+  case aggregate::count: break;
+  }
+  return 0;
+}
+
+// Feeds the rollups of `slot` in rollup rows with from <= ts < to to `b`.
+// Only the field `agg` emits is decoded: the others stay 0, and merging them
+// is harmless because they are never read.
+void scan_rollups(sqlite3* db, sqlite3_stmt* s, int64_t machine_id, int slot, int64_t from_ms,
+                  int64_t to_ms, aggregate agg, series_builder& b) {
+  detail::reset_on_exit r(s);
+  sqlite3_bind_int64(s, 1, machine_id);
+  sqlite3_bind_int64(s, 2, from_ms);
+  sqlite3_bind_int64(s, 3, to_ms);
+  const unsigned fields = fields_of(agg);
+  while (next_row(db, s, "series: rollups")) {
+    slot_stats st;
+    if (decode_rollup_slot(text_of(s, 1), size_of(s, 1), slot, st, fields))
+      b.rollup(sqlite3_column_int64(s, 0), st);
+  }
+}
+
+void check_step(int64_t step_ms) {
+  if (step_ms <= 0)
+    throw db_error(SQLITE_MISUSE, "series: step must be positive, not " + std::to_string(step_ms));
+}
+
+} // namespace
+
+std::vector<bucket> reader::series_raw(int64_t machine_id, int slot, int64_t from_ms,
+                                       int64_t to_ms, int64_t step_ms, aggregate agg) {
+  check_step(step_ms);
+  std::vector<bucket> out;
+  series_builder b(step_ms, agg, out);
+  scan_raw(db_, stmts_->range.get(), machine_id, slot, from_ms, to_ms, b);
+  b.finish();
+  return out;
+}
+
+std::vector<bucket> reader::series(int64_t machine_id, int slot, int64_t from_ms, int64_t to_ms,
+                                   int64_t step_ms, aggregate agg) {
+  check_step(step_ms);
+  if (step_ms % rollup_ms != 0 || from_ms < -rollup_ts_bound || to_ms > rollup_ts_bound)
+    return series_raw(machine_id, slot, from_ms, to_ms, step_ms, agg);
+  const int64_t whole_from = ceil_to(from_ms, rollup_ms), whole_to = floor_to(to_ms, rollup_ms);
+  if (whole_from >= whole_to)
+    return series_raw(machine_id, slot, from_ms, to_ms, step_ms, agg);
+
+  statements& st = *stmts_;
+  std::vector<bucket> out;
+  series_builder b(step_ms, agg, out);
+  // Coverage and rows from one snapshot: the writer may close a bucket between
+  // two statements otherwise. Inside a caller's read transaction
+  // (storage::read_snapshot) that one is the snapshot.
+  const bool own_txn = sqlite3_get_autocommit(db_) != 0;
+  if (own_txn) {
+    detail::reset_on_exit r(st.begin.get());
+    if (int rc = sqlite3_step(st.begin.get()); rc != SQLITE_DONE)
+      raise(db_, rc, "series: begin");
+  }
+  try {
+    int64_t split = whole_from;  // rollups for [whole_from, split)
+    {
+      sqlite3_stmt* c = st.rollup_coverage.get();
+      detail::reset_on_exit r(c);
+      sqlite3_bind_int64(c, 1, machine_id);
+      if (next_row(db_, c, "series: rollup coverage") && sqlite3_column_type(c, 0) != SQLITE_NULL) {
+        const int64_t covered_to = sqlite3_column_int64(c, 0) + rollup_ms;
+        split = std::max(whole_from, std::min(whole_to, covered_to));
+      }
+    }
+    if (split == whole_from) {
+      scan_raw(db_, st.range.get(), machine_id, slot, from_ms, to_ms, b);
+    } else {
+      scan_raw(db_, st.range.get(), machine_id, slot, from_ms, whole_from, b);
+      scan_rollups(db_, st.rollup_range.get(), machine_id, slot, whole_from, split, agg, b);
+      scan_raw(db_, st.range.get(), machine_id, slot, split, to_ms, b);
+    }
+    if (own_txn) {
+      detail::reset_on_exit commit_guard(st.commit.get());
+      if (int rc = sqlite3_step(st.commit.get()); rc != SQLITE_DONE)
+        raise(db_, rc, "series: commit");
+    }
+  } catch (...) {
+    if (own_txn && !sqlite3_get_autocommit(db_)) {
+      sqlite3_step(st.rollback.get());
+      sqlite3_reset(st.rollback.get());
+    }
+    throw;
+  }
+  b.finish();
   return out;
 }
 

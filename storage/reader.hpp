@@ -44,6 +44,7 @@ struct machine_info {
   int64_t polls_ok = 0;
   int64_t polls_failed = 0;
   int64_t poll_problems = 0;
+  int64_t polls_missed = 0;
   std::string state;          // last stored state, "" = none
   int64_t state_since_ms = 0; // when it began, 0 = none
 };
@@ -68,7 +69,7 @@ struct point {
 enum class aggregate { avg, min, max, sum, count, last };
 
 struct bucket {
-  int64_t ts_ms;   // bucket start: from + k * step
+  int64_t ts_ms;   // bucket start: k * step since the epoch (the first may be < from)
   double value;
   int64_t count;   // points in the bucket (buckets with none are omitted)
 };
@@ -117,9 +118,22 @@ public:
   std::vector<point> samples(int64_t machine_id, int slot, int64_t from_ms, int64_t to_ms,
                              int64_t limit, bool* truncated = nullptr);
 
-  // One value per non-empty bucket [from + k*step, from + (k+1)*step) within [from, to).
+  // One value per non-empty bucket [k*step, (k+1)*step) (aligned to the epoch)
+  // of the points with from <= ts < to, oldest first. When step is a multiple
+  // of 10 s the whole 10 s buckets inside the range come from the rollups
+  // (telemetry_10s, up to the machine's newest rollup row) and only the edges
+  // and the newest, still open buckets from raw rows; the values are exactly
+  // those series_raw() computes (storage/rollup.hpp defines the one order of
+  // additions both use). It reads in one read transaction: its own, or the
+  // caller's when one is open (storage::read_snapshot). Throws db_error for
+  // step <= 0.
   std::vector<bucket> series(int64_t machine_id, int slot, int64_t from_ms, int64_t to_ms,
                              int64_t step_ms, aggregate agg);
+
+  // The same, from raw rows only: the reference series() is tested against,
+  // and what it costs without rollups.
+  std::vector<bucket> series_raw(int64_t machine_id, int slot, int64_t from_ms, int64_t to_ms,
+                                 int64_t step_ms, aggregate agg);
 
   // State intervals overlapping [from, to), clipped to it. The interval in
   // force at `from` starts from the last change before it; the last interval

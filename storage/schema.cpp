@@ -1,13 +1,15 @@
-// storage/schema: the layout of the telemetry file, version 1.
+// storage/schema: the layout of the telemetry file, version 2.
 //
 //   lines(id, ident UNIQUE, name)
 //   machines(id, line_id -> lines, ident UNIQUE, name, type, adapter,
 //            configured, status, last_poll_ms, last_ok_ms, last_error,
-//            polls_ok, polls_failed, poll_problems)
+//            polls_ok, polls_failed, poll_problems, polls_missed)
 //   metrics(machine_id -> machines, slot, name)      PK (machine_id, slot)
 //   telemetry(machine_id -> machines, ts, v)         PK (machine_id, ts)
+//   telemetry_10s(machine_id -> machines, ts, v)     PK (machine_id, ts)
 //   state_changes(machine_id -> machines, ts, state) PK (machine_id, ts)
 //   VIEW samples(machine, metric, ts, value)
+//   VIEW samples_10s(machine, metric, ts, count, sum, min, max, last)
 //
 // Why it is keyed so:
 // - telemetry holds ONE ROW PER POLL, not one per sample: v is a JSON array of
@@ -16,9 +18,10 @@
 //   positions and ingest falls from 300 k to 35 k samples/s as the file grows
 //   to 10 M rows; a row per poll appends at the end of one key range per
 //   machine and stays flat (measured, /work/shared/SQLITE-3.40.md).
-// - telemetry, metrics and state_changes are WITHOUT ROWID, clustered on
-//   (machine_id, ts|slot): every query is "one machine, a time range", which
-//   is then one contiguous range scan, and the key costs no second index.
+// - telemetry, telemetry_10s, metrics and state_changes are WITHOUT ROWID,
+//   clustered on (machine_id, ts|slot): every query is "one machine, a time
+//   range", which is then one contiguous range scan, and the key costs no
+//   second index.
 // - metrics.slot is append-only per machine (storage::writer::sync_catalog):
 //   a metric keeps its slot forever, so old rows decode correctly after the
 //   config adds or drops metrics. UNIQUE(machine_id, name) finds a slot by name.
@@ -34,13 +37,41 @@
 //      WHERE machine='smt1-placer1' AND metric='cycle_time_s' ORDER BY ts;
 //   It unpacks v with json_extract; the daemon itself decodes in C++.
 //
+// Rollups (version 2): telemetry_10s holds one row per machine and 10-second
+// bucket that has raw rows, ts = the bucket start (a multiple of 10 000 ms
+// since the epoch), v = per slot [count,sum,min,max,last] or null
+// (storage/codec.hpp, arithmetic in storage/rollup.hpp). They exist so a
+// /series read of an hour at 1 s polls reads ~360 rows instead of 3 600
+// (docs/BENCHMARKS.md, "Rollups (schema v2)"), and they are a CACHE: raw
+// telemetry is the truth, and the invariants that make the cache exact are
+//   (1) a rollup row equals the aggregate of its bucket's raw rows, in every
+//       committed state (the writer writes a closed bucket's row in the same
+//       transaction as the poll that closes it, and rebuilds a bucket from raw
+//       rows when a poll arrives out of order);
+//   (2) every bucket of a machine at or before its newest rollup row that has
+//       raw rows has its rollup row ("coverage"): so the reader takes rollups
+//       up to the newest one and raw rows after it (the writer's open bucket
+//       has no row until it closes, and is always after it; a poll into a
+//       bucket that has a row rebuilds the row in the poll's transaction);
+//   (3) retention deletes raw and rollup rows by whole buckets.
+// samples_10s unpacks them for the shell:
+//     SELECT ts, count, sum / count AS avg, min, max FROM samples_10s
+//      WHERE machine='smt1-placer1' AND metric='cycle_time_s' ORDER BY ts;
+// A 20-metric row is ~600 bytes; beyond ~1 000 bytes (about 30 metrics with
+// fractional values) SQLite moves the rest of a row to an overflow page at the
+// default 4 KiB page size, which costs space and a page read per row.
+//
 // Versioning: PRAGMA user_version is the schema version; 0 means a new file.
 // A migration from version n to n+1 is appended to `migrations` and runs in
 // the same transaction as the version bump, so a file is always at a version.
+// Version 2's migration backfills the rollups of existing telemetry (all but
+// each machine's newest bucket, which the writer rebuilds on its next poll):
+// 0.35-0.6 s for the 5 M-sample benchmark file (docs/BENCHMARKS.md).
 #include "storage/schema.hpp"
 
 #include "storage/connection.hpp"
 #include "storage/database.hpp"
+#include "storage/rollup_store.hpp"
 
 #include <string>
 
@@ -98,8 +129,37 @@ CREATE VIEW samples(machine, metric, ts, value) AS
    WHERE value IS NOT NULL;
 )sql";
 
-// migrations[n] takes a file from version n to n + 1.
-const char* const migrations[] = {schema_v1};
+const char* const schema_v2 = R"sql(
+CREATE TABLE telemetry_10s(
+  machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  ts         INTEGER NOT NULL,                -- bucket start, unix ms, a multiple of 10000
+  v          TEXT NOT NULL,                   -- per slot [count,sum,min,max,last] or null
+  PRIMARY KEY(machine_id, ts)
+) WITHOUT ROWID;
+ALTER TABLE machines ADD COLUMN polls_missed INTEGER NOT NULL DEFAULT 0;
+CREATE VIEW samples_10s(machine, metric, ts, count, sum, min, max, last) AS
+  SELECT mc.ident, m.name, r.ts,
+         json_extract(r.v, '$[' || m.slot || '][0]') AS n,
+         json_extract(r.v, '$[' || m.slot || '][1]'),
+         json_extract(r.v, '$[' || m.slot || '][2]'),
+         json_extract(r.v, '$[' || m.slot || '][3]'),
+         json_extract(r.v, '$[' || m.slot || '][4]')
+    FROM telemetry_10s r
+    JOIN machines mc ON mc.id = r.machine_id
+    JOIN metrics m ON m.machine_id = r.machine_id
+   WHERE n IS NOT NULL;
+)sql";
+
+// migrations[n] takes a file from version n to n + 1: its SQL, then its C++
+// step (if any), in the one transaction of create_or_migrate.
+struct migration {
+  const char* sql;
+  void (*then)(sqlite3* db);
+};
+const migration migrations[] = {
+    {schema_v1, nullptr},
+    {schema_v2, backfill_rollups},
+};
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version,
               "one migration per schema version");
 
@@ -123,8 +183,11 @@ void create_or_migrate(sqlite3* db) {
     if (version < 0)
       throw db_error(SQLITE_CORRUPT, "database schema version " + std::to_string(version) +
                                          " is not valid");
-    for (int v = version; v < schema_version; ++v)
-      exec(db, migrations[v], "schema: migrate to version " + std::to_string(v + 1));
+    for (int v = version; v < schema_version; ++v) {
+      exec(db, migrations[v].sql, "schema: migrate to version " + std::to_string(v + 1));
+      if (migrations[v].then)
+        migrations[v].then(db);
+    }
     std::string bump = "PRAGMA user_version=" + std::to_string(schema_version);
     exec(db, bump.c_str(), "schema: set user_version");
     exec(db, "COMMIT", "schema: commit");

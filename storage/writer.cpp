@@ -9,14 +9,18 @@
 // The state cache (last_state_ + statements::last_ts) mirrors what is
 // committed: a batch's state changes are staged in a local map and folded
 // into the cache only after COMMIT succeeded, so a rolled-back batch can be
-// retried and produces the same rows.
+// retried and produces the same rows. The rollups' open buckets
+// (buckets_) are changed during the transaction instead, and forgotten on a
+// rollback: they are reloaded from the committed rows on the next poll.
 #include "storage/writer.hpp"
 
 #include "storage/codec.hpp"
 #include "storage/connection.hpp"
+#include "storage/open_buckets.hpp"
 #include "storage/schema.hpp"
 
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <limits>
 
@@ -45,7 +49,7 @@ struct writer::statements {
             db, "SELECT ts, state FROM state_changes WHERE machine_id=? ORDER BY ts DESC LIMIT 1")),
         update_status(detail::prepare(
             db, "UPDATE machines SET status=?, last_poll_ms=?, last_ok_ms=?, last_error=?, "
-                "polls_ok=?, polls_failed=?, poll_problems=? WHERE id=?")) {
+                "polls_ok=?, polls_failed=?, poll_problems=?, polls_missed=? WHERE id=?")) {
     buf.reserve(1024);
   }
 };
@@ -120,6 +124,7 @@ std::unique_ptr<writer> writer::open(const std::string& path, const options& opt
     detail::exec(db, sql.c_str(), "apply writer pragmas");
     detail::create_or_migrate(db);
     w->stmts_ = std::make_unique<statements>(db);
+    w->buckets_ = std::make_unique<detail::open_buckets>(db);
   } catch (const db_error& e) {
     throw db_error(e.code(), "open " + path + ": " + e.what());
   }
@@ -130,6 +135,7 @@ writer::writer(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) 
 
 writer::~writer() {
   stmts_.reset();  // finalize before closing
+  buckets_.reset();
   if (db_)
     sqlite3_close_v2(db_);
 }
@@ -215,6 +221,7 @@ std::map<std::string, machine_binding> writer::sync_catalog(
       out[m.ident] = std::move(b);
     }
   });
+  buckets_->forget_all();  // catalog changed: reload each machine's open bucket from the file
   return out;
 }
 
@@ -232,6 +239,7 @@ commit_stats writer::commit(const std::vector<poll_row>& polls,
   try {
     sqlite3_stmt* ins = st.insert_telemetry.get();
     for (const auto& p : polls) {
+      auto& bucket = buckets_->before_insert(p.machine_id);
       st.buf.clear();
       encode_values(p.values, st.buf);
       sqlite3_bind_int64(ins, 1, p.machine_id);
@@ -245,6 +253,7 @@ commit_stats writer::commit(const std::vector<poll_row>& polls,
       ++stats.rows;
       for (double v : p.values)
         stats.samples += std::isfinite(v) ? 1 : 0;
+      buckets_->after_insert(bucket, p.machine_id, p.ts_ms, p.values);
     }
 
     for (const auto& s : states) {
@@ -290,7 +299,8 @@ commit_stats writer::commit(const std::vector<poll_row>& polls,
       sqlite3_bind_int64(up, 5, s.polls_ok);
       sqlite3_bind_int64(up, 6, s.polls_failed);
       sqlite3_bind_int64(up, 7, s.poll_problems);
-      sqlite3_bind_int64(up, 8, s.machine_id);
+      sqlite3_bind_int64(up, 8, s.polls_missed);
+      sqlite3_bind_int64(up, 9, s.machine_id);
       step_done(db_, up, "commit: update machine status");
     }
 
@@ -300,6 +310,7 @@ commit_stats writer::commit(const std::vector<poll_row>& polls,
       sqlite3_step(st.rollback.get());
       sqlite3_reset(st.rollback.get());
     }
+    buckets_->forget_all();  // they may hold rolled-back polls
     throw;
   }
 
@@ -340,6 +351,16 @@ int64_t writer::wal_size_bytes() const {
 void writer::close() {
   if (!db_)
     return;
+  // The open buckets' rows, so a stopped daemon's file has every rollup. If
+  // this fails (disk full), the raw rows are all there and the next open
+  // rebuilds the open buckets from them: close anyway, then report it.
+  std::exception_ptr flush_error;
+  try {
+    in_transaction(db_, "close: write open rollup buckets", [&] { buckets_->flush_all(); });
+  } catch (...) {
+    flush_error = std::current_exception();
+  }
+  buckets_.reset();
   stmts_.reset();
   int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   std::string msg = rc == SQLITE_OK ? "" : sqlite3_errmsg(db_);
@@ -355,6 +376,8 @@ void writer::close() {
   // next open, nothing is lost. Anything else is a real failure.
   if (rc != SQLITE_OK && rc != SQLITE_BUSY)
     throw db_error(rc, "close " + path_ + ": final checkpoint: " + msg);
+  if (flush_error)
+    std::rethrow_exception(flush_error);
 }
 
 } // namespace edgemes::storage

@@ -10,6 +10,12 @@
 // prepared statements. On failure it rolls back, throws db_error and leaves
 // the database as it was, so the caller may retry the same batch later.
 //
+// Rollups: the writer keeps each machine's open 10-second bucket in memory and
+// writes its telemetry_10s row in the transaction of the first poll of a later
+// bucket; close() writes every open bucket (storage/open_buckets.hpp, and the
+// invariants in schema.cpp). A restart, even after kill -9, rebuilds the open
+// bucket from the raw rows, so a rollup row is never partial.
+//
 // delete_before() (storage/retention.cpp) is retention: it deletes old rows in
 // one short transaction of at most `max_rows` rows, so a caller deleting a
 // large backlog interleaves it with ingest instead of stalling it. Freed pages
@@ -26,6 +32,10 @@
 struct sqlite3;
 
 namespace edgemes::storage {
+
+namespace detail {
+class open_buckets;
+}
 
 // Catalog input: what the config declares.
 struct line_def {
@@ -74,6 +84,7 @@ struct status_row {
   int64_t polls_ok = 0;
   int64_t polls_failed = 0;
   int64_t poll_problems = 0;
+  int64_t polls_missed = 0;  // scheduled polls skipped (absolute counter like polls_ok)
 };
 
 struct commit_stats {
@@ -88,6 +99,7 @@ enum class checkpoint_mode { passive, full, restart, truncate };
 // What one delete_before() call removed.
 struct retention_result {
   int64_t telemetry = 0;      // telemetry rows deleted
+  int64_t rollups = 0;        // telemetry_10s rows deleted
   int64_t state_changes = 0;  // state_changes rows deleted
   bool done = false;          // true: nothing older than the cutoff is left
 };
@@ -127,12 +139,15 @@ public:
 
   checkpoint_result checkpoint(checkpoint_mode mode);
 
-  // Retention: deletes telemetry rows with ts < cutoff_ms, and state changes
-  // older than each machine's last change before cutoff_ms (that row stays:
-  // it says which state the machine was in at the cutoff, so the current state
-  // is always known). At most `max_rows` rows in one transaction; machines are
-  // visited round-robin across calls so every machine's backlog shrinks.
-  // Throws db_error (rolled back, nothing deleted).
+  // Retention: deletes telemetry and rollup rows of the 10 s buckets that end
+  // at or before cutoff_ms (so raw rows with ts < cutoff_ms rounded down to a
+  // multiple of 10 s), whole buckets at a time, and state changes older than
+  // each machine's last change before cutoff_ms (that row stays: it says which
+  // state the machine was in at the cutoff, so the current state is always
+  // known). At most `max_rows` rows in one transaction (more only when one
+  // bucket alone holds more raw rows); machines are visited round-robin across
+  // calls so every machine's backlog shrinks. Throws db_error (rolled back,
+  // nothing deleted).
   retention_result delete_before(int64_t cutoff_ms, int64_t max_rows);
 
   page_stats pages() const;
@@ -152,6 +167,7 @@ private:
   sqlite3* db_;
   std::string path_;
   std::unique_ptr<statements> stmts_;
+  std::unique_ptr<detail::open_buckets> buckets_;  // rollups: each machine's open bucket
   std::map<int64_t, std::string> last_state_;  // machine_id -> last stored state
   int64_t retention_cursor_ = 0;  // machine id where the next delete_before() starts
 };

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # edgemes set-up: installs the Debian 12 packages edgemes needs (only those
-# missing), configures and builds with CMake, then either starts the daemon
-# on the embedded demo or runs the whole CTest suite.
+# missing), fetches the dashboard's npm packages (uPlot, embedded in the binary;
+# playwright-core, which drives Debian's chromium in tests/web), configures and
+# builds with CMake, then either starts the daemon on the embedded demo or runs
+# the whole CTest suite. Nothing is fetched at run time.
 #
 #   bash tools/setup.sh demo    # install + build + run the demo (Ctrl-C stops it)
 #   bash tools/setup.sh test    # install + build + ctest
@@ -21,12 +23,17 @@ packages=(
   catch2                     # Catch2 2.13, the test framework
   curl                       # used by the demo's readiness check
   clang libclang-rt-14-dev   # libFuzzer targets in the test suite (tests/fuzz)
+  chromium                   # the dashboard's browser tests (tests/web), headless
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm by command, not by package: a NodeSource nodejs ships its own
+# npm, which Debian's npm package would conflict with.
+command -v node > /dev/null || missing+=(nodejs)
+command -v npm > /dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   sudo=""
@@ -34,6 +41,18 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The dashboard's npm packages, pinned by each package-lock.json. `npm ci` runs
+# only when the lock changed since the last install (a stamp in node_modules),
+# never runs package scripts, and never downloads a browser (Debian's chromium
+# is the one the tests drive).
+for dir in "$root/web" "$root/tests/web"; do
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.edgemes-lock"; then
+    echo "setup: npm ci in ${dir#$root/}"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+    cp "$dir/package-lock.json" "$dir/node_modules/.edgemes-lock"
+  fi
+done
 
 jobs="$(nproc 2>/dev/null || echo 2)"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build.configure.log" 2>&1 \

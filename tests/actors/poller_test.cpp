@@ -143,3 +143,30 @@ TEST_CASE("a stopping poller hands in the poll in flight before it quits", "[act
   CHECK(rig.stored_rows() == served);
   CHECK(totals.lost_samples == 0);
 }
+
+TEST_CASE("a poll that overruns its interval counts every slot it covered as missed, in the "
+          "machine's status and in the gauge",
+          "[actors][poller]") {
+  poller_rig rig;  // interval 50 ms
+  REQUIRE(wait_until([&] { return rig.status().status == "online"; }, std::chrono::seconds(10)));
+  rig.machine.mode = 2;  // every reply now takes 400 ms: each poll covers ~8 slots
+  REQUIRE(wait_until([&] { return rig.status().polls_missed >= 20; }, std::chrono::seconds(20)));
+  auto a = rig.status();
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(wait_until([&] { return rig.status().polls_ok >= a.polls_ok + 5; },
+                     std::chrono::seconds(20)));
+  auto b = rig.status();
+  auto window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - t0).count();
+  // Every slot is accounted for: polled, or missed. Each snapshot lags by up to
+  // one slow poll (8 slots) plus the writer's flush.
+  int64_t slots = (b.polls_ok - a.polls_ok) + (b.polls_failed - a.polls_failed) +
+                  (b.polls_missed - a.polls_missed);
+  int64_t expected = window_ms / 50;
+  CHECK(slots >= expected - 20);
+  CHECK(slots <= expected + 20);
+  // A slow poll is not a failure: the missed slots are the only sign of it.
+  CHECK(b.polls_missed - a.polls_missed >= 4 * (b.polls_ok - a.polls_ok - 1));
+  CHECK(b.polls_failed == a.polls_failed);
+  CHECK(rig.gauge->missed_polls() >= b.polls_missed);
+}

@@ -105,7 +105,9 @@ std::vector<bad_case> bad_cases() {
       // unknown paths
       {"/api/v1/nope", 404, "not_found", "endpoint"},
       {"/api/v2/lines", 404, "not_found", "endpoint"},
-      {"/api/v1", 404, "not_found", "endpoint"},
+      {"/api/v1/", 404, "not_found", "endpoint"},
+      {"/api/v1/floor/", 404, "not_found", "endpoint"},
+      {"/api/v1/lines/smt1/summary/x", 404, "not_found", "endpoint"},
       {"/api/v1/lines/", 404, "not_found", "endpoint"},
       {M + "/", 404, "not_found", "endpoint"},
       {M + "/bogus", 404, "not_found", "endpoint"},
@@ -428,23 +430,33 @@ TEST_CASE("RFC 3339 from and to give the same answer as epoch milliseconds", "[a
   CHECK(series_rfc == series_epoch);
 }
 
-TEST_CASE("/series defaults to avg over at most 300 buckets of at least one second", "[api]") {
+TEST_CASE("/series defaults to avg over at most 300 buckets of a nice step, aligned to the epoch",
+          "[api]") {
   auto& d = daemon::shared();
   auto doc = ok_json(d.port(), M + "/series?metric=head_temp_c");
   int64_t from = doc["from"], to = doc["to"], step = doc["step_ms"];
   CHECK(to - from == 3600 * 1000);
-  CHECK(step == 12000);  // 1 h / 300
+  CHECK(step == 20000);  // the smallest nice step >= 1 h / 300 = 12 s
   CHECK(doc["agg"] == "avg");
   REQUIRE(!doc["points"].empty());
   for (const auto& b : doc["points"]) {
     int64_t ts = b[0];
-    CHECK((ts - from) % step == 0);
-    CHECK(ts >= from);
+    CHECK(ts % step == 0);
+    CHECK(ts > from - step);  // the first bucket may start before from
     CHECK(ts < to);
   }
 
-  auto short_range = ok_json(d.port(), M + "/series?metric=head_temp_c&from=0&to=60000");
-  CHECK(short_range["step_ms"] == 1000);
+  auto step_for = [&](int64_t span) {
+    return ok_json(d.port(), M + "/series?metric=head_temp_c&from=0&to=" + std::to_string(span))
+        .at("step_ms")
+        .get<int64_t>();
+  };
+  CHECK(step_for(60'000) == 1000);              // at least one second
+  CHECK(step_for(1'500'001) == 10'000);         // 5 000.003 ms -> 10 s
+  CHECK(step_for(8 * 3'600'000) == 120'000);    // 8 h -> 2 min
+  CHECK(step_for(24 * 3'600'000) == 300'000);   // 24 h -> 5 min
+  CHECK(step_for(7 * 86'400'000) == 3'600'000);           // a week -> 1 h (33.6 min wanted)
+  CHECK(step_for(1000LL * 86'400'000) == 4 * 86'400'000);  // whole days beyond one
 }
 
 TEST_CASE("/series buckets agree with the samples they aggregate", "[api]") {
@@ -527,6 +539,6 @@ TEST_CASE("/health reports the writer and the database", "[api]") {
   CHECK(doc["database"]["path"] == d.db_path());
   CHECK(doc["writer"]["rows_committed"].get<int64_t>() > 0);
   CHECK(doc["writer"]["error"].is_null());
-  auto root = ok_json(d.port(), "/");
-  CHECK(root["api"] == "/api/v1");
+  auto index = ok_json(d.port(), "/api/v1");
+  CHECK(index["api"] == "/api/v1");
 }

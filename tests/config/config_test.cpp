@@ -1,6 +1,7 @@
 // Tests for config/config.cpp: every kind of broken config names its path and
 // says what is wrong; the shipped configs parse; defaults, comments and metric
 // order behave as documented.
+#include "adapters/sim_model.hpp"
 #include "config/config.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -205,7 +206,8 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
       {"line without machines key", R"({"lines": [{"id": "l1"}]})", "/lines/0/machines",
        "missing required key 'machines'"},
       {"unknown top-level key", doc_with_top(R"("sight": "x")"), "/sight",
-       "unknown key 'sight' (expected one of: site, database, writer, api, pollers, lines)"},
+       "unknown key 'sight' (expected one of: site, database, writer, api, pollers, shifts, "
+       "run_states, lines)"},
       {"unknown api key", doc_with_top(R"("api": {"prot": 1})"), "/api/prot",
        "unknown key 'prot' (expected one of: bind, port, query_actors, request_timeout_ms, max_pending, token)"},
       {"unknown machine key", doc_with_machines(machine_json(kHttpSource, R"(, "interval": 5)")),
@@ -309,6 +311,72 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
            R"({"id": "p", "type": "aoi", "source": {"adapter": "sim"}, "state": "state"})"),
        m0 + "/state", "invalid JSON pointer 'state'"},
       {"machine not an object", doc_with_machines("42"), m0, "expected an object, got number"},
+      // dashboard
+      {"unknown dashboard key", doc_with_machines(machine_json(kHttpSource, R"(, "dashboard": {"sparklines": "boards"})")),
+       m0 + "/dashboard/sparklines", "unknown key 'sparklines' (expected one of: key_metrics, sparkline, counters)"},
+      {"dashboard not an object", doc_with_machines(machine_json(kHttpSource, R"(, "dashboard": [])")),
+       m0 + "/dashboard", "expected an object, got array"},
+      {"key metric not a metric", doc_with_machines(machine_json(kHttpSource, R"(, "dashboard": {"key_metrics": ["boards", "nope"]})")),
+       m0 + "/dashboard/key_metrics/1", "'nope' is not a metric of this machine (known: boards)"},
+      {"key metric of a sim machine's standard set", doc_with_machines(
+           R"({"id": "p", "type": "placer", "source": {"adapter": "sim"}, "dashboard": {"key_metrics": ["zone1_c"]}})"),
+       m0 + "/dashboard/key_metrics/0", "'zone1_c' is not a metric of this machine (known: placements_total, boards_total"},
+      {"key metric not a string", doc_with_machines(machine_json(kHttpSource, R"(, "dashboard": {"key_metrics": [3]})")),
+       m0 + "/dashboard/key_metrics/0", "expected a string (a metric name), got number"},
+      {"key metrics not an array", doc_with_machines(machine_json(kHttpSource, R"(, "dashboard": {"key_metrics": "boards"})")),
+       m0 + "/dashboard/key_metrics", "expected an array, got string"},
+      {"key metric twice", doc_with_machines(machine_json(kHttpSource, R"(, "dashboard": {"key_metrics": ["boards", "boards"]})")),
+       m0 + "/dashboard/key_metrics/1", "metric 'boards' is listed twice"},
+      {"nine key metrics", doc_with_machines(
+           R"({"id": "r", "type": "reflow", "source": {"adapter": "sim"}, "dashboard": {"key_metrics":
+              ["zone1_c", "zone2_c", "zone3_c", "zone4_c", "zone5_c", "zone6_c", "zone7_c", "zone8_c", "o2_ppm"]}})"),
+       m0 + "/dashboard/key_metrics", "at most 8 key metrics fit on a tile, got 9"},
+      {"sparkline not a metric", doc_with_machines(machine_json(kHttpSource, R"(, "dashboard": {"sparkline": "temp"})")),
+       m0 + "/dashboard/sparkline", "'temp' is not a metric of this machine (known: boards)"},
+      {"sparkline not a string", doc_with_machines(machine_json(kHttpSource, R"(, "dashboard": {"sparkline": ["boards"]})")),
+       m0 + "/dashboard/sparkline", "expected a string, got array"},
+      {"counter not a metric", doc_with_machines(machine_json(kHttpSource, R"(, "dashboard": {"counters": ["boards_total"]})")),
+       m0 + "/dashboard/counters/0", "'boards_total' is not a metric of this machine"},
+      {"dashboard of a machine without metrics", doc_with_machines(
+           R"({"id": "s", "source": {"adapter": "http_json", "url": "http://h/x"}, "state": "/s", "dashboard": {"sparkline": "x"}})"),
+       m0 + "/dashboard/sparkline", "'x' is not a metric of this machine (it has none)"},
+      // shifts and run states
+      {"no shifts", doc_with_top(R"("shifts": [])"), "/shifts", "expected 1 to 12 shifts, got 0"},
+      {"thirteen shifts", doc_with_top(R"("shifts": [)" + [] {
+         std::string list;
+         for (int i = 0; i < 13; ++i)
+           list += std::string(i ? "," : "") + R"({"name": "s)" + std::to_string(i) + R"(", "start": "0)" +
+                   std::to_string(i % 10) + R"(:1)" + std::to_string(i / 10) + R"("})";
+         return list;
+       }() + "]"), "/shifts", "expected 1 to 12 shifts, got 13"},
+      {"shifts not an array", doc_with_top(R"("shifts": {"A": "06:00"})"), "/shifts", "expected an array, got object"},
+      {"shift not an object", doc_with_top(R"("shifts": ["06:00"])"), "/shifts/0", "expected an object {\"name\""},
+      {"shift start without leading zero", doc_with_top(R"("shifts": [{"name": "A", "start": "6:00"}])"),
+       "/shifts/0/start", "expected a local time of day \"HH:MM\" (00:00 to 23:59), got '6:00'"},
+      {"shift start 24:00", doc_with_top(R"("shifts": [{"name": "A", "start": "24:00"}])"),
+       "/shifts/0/start", "got '24:00'"},
+      {"shift start with seconds", doc_with_top(R"("shifts": [{"name": "A", "start": "06:00:00"}])"),
+       "/shifts/0/start", "got '06:00:00'"},
+      {"shift start a number", doc_with_top(R"("shifts": [{"name": "A", "start": 600}])"),
+       "/shifts/0/start", "expected a string, got number"},
+      {"shift without start", doc_with_top(R"("shifts": [{"name": "A"}])"), "/shifts/0/start",
+       "missing required key 'start'"},
+      {"shift without name", doc_with_top(R"("shifts": [{"start": "06:00"}])"), "/shifts/0/name",
+       "missing required key 'name'"},
+      {"shift empty name", doc_with_top(R"("shifts": [{"name": "", "start": "06:00"}])"), "/shifts/0/name",
+       "must be 1 to 64 characters"},
+      {"unknown shift key", doc_with_top(R"("shifts": [{"name": "A", "begin": "06:00"}])"), "/shifts/0/begin",
+       "unknown key 'begin' (expected one of: name, start)"},
+      {"two shifts at one time", doc_with_top(R"("shifts": [{"name": "A", "start": "06:00"}, {"name": "B", "start": "06:00"}])"),
+       "/shifts/1/start", "another shift already starts at 06:00 (/shifts/0)"},
+      {"two shifts with one name", doc_with_top(R"("shifts": [{"name": "A", "start": "06:00"}, {"name": "A", "start": "18:00"}])"),
+       "/shifts/1/name", "duplicate shift name 'A' (first at /shifts/0)"},
+      {"no run states", doc_with_top(R"("run_states": [])"), "/run_states", "expected at least one state"},
+      {"run state not a string", doc_with_top(R"("run_states": ["RUN", 1])"), "/run_states/1",
+       "expected a string (a state such as \"RUN\"), got number"},
+      {"run state empty", doc_with_top(R"("run_states": [""])"), "/run_states/0", "must be 1 to 64 characters"},
+      {"run state twice", doc_with_top(R"("run_states": ["RUN", "RUN"])"), "/run_states/1", "state 'RUN' is listed twice"},
+      {"run states not an array", doc_with_top(R"("run_states": "RUN")"), "/run_states", "expected an array, got string"},
   };
   for (const auto& c : cases) {
     SECTION(c.what) {
@@ -417,4 +485,88 @@ TEST_CASE("reliability and security keys parse, default, and are range-checked",
   CHECK(text.find("/database/retention_days") != std::string::npos);
   CHECK(text.find("/database/wal_max_bytes") != std::string::npos);
   CHECK(text.find("/api/token: a token must be at least 16 characters") != std::string::npos);
+}
+
+TEST_CASE("dashboard defaults: the sim type's tile, the *_total counters, the first gauge as sparkline",
+          "[config][dashboard]") {
+  const auto r = config::parse(doc_with_machines(
+      R"({"id": "p", "type": "placer", "source": {"adapter": "sim"}},
+         {"id": "o", "type": "reflow", "source": {"adapter": "sim"}},
+         {"id": "x", "type": "press", "source": {"adapter": "http_json", "url": "http://h/x"},
+          "metrics": {"strokes_total": "/a", "force_kn": "/b", "oil_c": "/c", "speed": "/d", "mode": "/e"}},
+         {"id": "c", "type": "press", "source": {"adapter": "http_json", "url": "http://h/x"},
+          "metrics": {"a_total": "/a", "b_total": "/b"}},
+         {"id": "s", "source": {"adapter": "http_json", "url": "http://h/x"}, "state": "/state"})"));
+  INFO(config::format_problems(r.problems));
+  REQUIRE(r.ok());
+  const auto& m = r.value.lines[0].machines;
+  using names = std::vector<std::string>;
+  CHECK(m[0].dashboard.key_metrics == names{"placements_total", "cycle_time_s", "rejects_total", "nozzle_vacuum_kpa"});
+  CHECK(m[0].dashboard.sparkline == "cycle_time_s");
+  CHECK(m[0].dashboard.counters == names{"placements_total", "boards_total", "rejects_total"});
+  CHECK(m[1].dashboard.key_metrics == names{"zone8_c", "zone4_c", "o2_ppm", "conveyor_mm_s", "boards_total"});
+  CHECK(m[1].dashboard.sparkline == "zone8_c");
+  CHECK(m[1].dashboard.counters == names{"boards_total"});
+  CHECK(m[2].dashboard.key_metrics == names{"strokes_total", "force_kn", "oil_c", "speed"});
+  CHECK(m[2].dashboard.sparkline == "force_kn");
+  CHECK(m[2].dashboard.counters == names{"strokes_total"});
+  CHECK(m[3].dashboard.sparkline == "a_total");  // only counters: the first key metric
+  CHECK(m[4].dashboard.key_metrics.empty());
+  CHECK(m[4].dashboard.sparkline.empty());
+  CHECK(m[4].dashboard.counters.empty());
+}
+
+TEST_CASE("a configured dashboard is kept as written, empty lists included", "[config][dashboard]") {
+  const auto r = config::parse(doc_with_machines(
+      R"({"id": "p", "type": "placer", "source": {"adapter": "sim"},
+          "dashboard": {"key_metrics": ["head_temp_c", "boards_total"], "sparkline": "boards_total",
+                        "counters": ["feeder_errors", "boards_total"]}},
+         {"id": "q", "type": "placer", "source": {"adapter": "sim"},
+          "dashboard": {"key_metrics": [], "counters": []}})"));
+  INFO(config::format_problems(r.problems));
+  REQUIRE(r.ok());
+  const auto& m = r.value.lines[0].machines;
+  using names = std::vector<std::string>;
+  CHECK(m[0].dashboard.key_metrics == names{"head_temp_c", "boards_total"});
+  CHECK(m[0].dashboard.sparkline == "boards_total");
+  CHECK(m[0].dashboard.counters == names{"feeder_errors", "boards_total"});
+  CHECK(m[1].dashboard.key_metrics.empty());
+  CHECK(m[1].dashboard.counters.empty());
+  CHECK(m[1].dashboard.sparkline.empty());
+}
+
+TEST_CASE("shifts and run states default to A/B/C at 06/14/22 and RUN, and parse as written",
+          "[config][dashboard]") {
+  const auto dflt = config::parse(doc_with_top(R"("site": "x")"));
+  REQUIRE(dflt.ok());
+  REQUIRE(dflt.value.shifts.size() == 3);
+  CHECK(dflt.value.shifts[0].name == "A");
+  CHECK(dflt.value.shifts[0].start_minute == 360);
+  CHECK(dflt.value.shifts[1].name == "B");
+  CHECK(dflt.value.shifts[1].start_minute == 840);
+  CHECK(dflt.value.shifts[2].name == "C");
+  CHECK(dflt.value.shifts[2].start_minute == 1320);
+  CHECK(dflt.value.run_states == std::vector<std::string>{"RUN"});
+
+  const auto r = config::parse(doc_with_top(
+      R"("shifts": [{"name": "Night", "start": "23:59"}, {"name": "Early", "start": "00:00"}],
+         "run_states": ["RUN", "SETUP"])"));
+  INFO(config::format_problems(r.problems));
+  REQUIRE(r.ok());
+  REQUIRE(r.value.shifts.size() == 2);
+  CHECK(r.value.shifts[0].name == "Night");
+  CHECK(r.value.shifts[0].start_minute == 23 * 60 + 59);
+  CHECK(r.value.shifts[1].start_minute == 0);
+  CHECK(r.value.run_states == std::vector<std::string>{"RUN", "SETUP"});
+}
+
+TEST_CASE("config's sim metric names are the sim adapter's standard metrics", "[config][dashboard]") {
+  for (const auto& type : adapters::sim_types()) {
+    INFO(type);
+    std::vector<std::string> names;
+    for (const auto& m : adapters::sim_standard_metrics(type))
+      names.push_back(m.first);
+    CHECK(config::sim_metric_names(type) == names);
+  }
+  CHECK(config::sim_metric_names("press").empty());
 }

@@ -105,7 +105,7 @@ TEST_CASE("with api.token every request needs the right bearer token, else 401 J
       {"token in another header", {{"X-Token", token}}},
   };
   for (const std::string target :
-       {"/", "/api/v1/health", "/api/v1/machines", "/api/v1/machines/p1/samples?metric=head_temp_c",
+       {"/api/v1", "/api/v1/health", "/api/v1/machines", "/api/v1/machines/p1/samples?metric=head_temp_c",
         "/api/v1/nope"}) {
     for (const auto& d : denied) {
       INFO(target << " with " << d.what);

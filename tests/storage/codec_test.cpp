@@ -119,3 +119,105 @@ TEST_CASE("codec rejects malformed text without reading past its end", "[storage
   REQUIRE(decode_slot("[1,2,3]", 7, 2, v));
   CHECK(v == 3);
 }
+
+namespace {
+
+slot_stats stats(int64_t count, double sum, double min, double max, double last) {
+  slot_stats s;
+  s.count = count;
+  s.sum = sum;
+  s.min = min;
+  s.max = max;
+  s.last = last;
+  return s;
+}
+
+std::string encode_r(const bucket_stats& slots) {
+  std::string out;
+  encode_rollup(slots, out);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("codec writes a rollup as [count,sum,min,max,last] per slot, null for none",
+          "[storage][codec]") {
+  CHECK(encode_r({stats(10, 15235.5, 1520.5, 1526, 1523.5), {}, stats(1, -0.0, -0.0, -0.0, -0.0)}) ==
+        "[[10,15235.5,1520.5,1526,1523.5],null,[1,-0,-0,-0,-0]]");
+  CHECK(encode_r({}) == "[]");
+}
+
+TEST_CASE("codec round-trips rollups exactly and reads one slot without the others",
+          "[storage][codec]") {
+  const bucket_stats slots = {stats(3, 0.30000000000000004, 0.1, 0.1, 0.1), {},
+                              stats(7, 1e300, -1e-300, 1e300, 3.141592653589793),
+                              stats(int64_t{1} << 40, -2.5, -1.25, 0, -0.0)};
+  const std::string text = encode_r(slots);
+  for (size_t i = 0; i < slots.size(); ++i) {
+    INFO("slot " << i);
+    slot_stats got = stats(99, 9, 9, 9, 9);
+    bool found = decode_rollup_slot(text.data(), text.size(), static_cast<int>(i), got);
+    REQUIRE(found == (slots[i].count > 0));
+    if (!found)
+      continue;
+    CHECK(got.count == slots[i].count);
+    CHECK(std::memcmp(&got.sum, &slots[i].sum, sizeof(double)) == 0);
+    CHECK(std::memcmp(&got.min, &slots[i].min, sizeof(double)) == 0);
+    CHECK(std::memcmp(&got.max, &slots[i].max, sizeof(double)) == 0);
+    CHECK(std::memcmp(&got.last, &slots[i].last, sizeof(double)) == 0);
+  }
+  slot_stats none;
+  CHECK_FALSE(decode_rollup_slot(text.data(), text.size(), 4, none));
+  CHECK_FALSE(decode_rollup_slot(text.data(), text.size(), -1, none));
+  bucket_stats all;
+  REQUIRE(decode_rollup_all(text.data(), text.size(), all));
+  REQUIRE(all.size() == 4);
+  CHECK(all[1].count == 0);
+  CHECK(all[2].last == 3.141592653589793);
+  CHECK(encode_r(all) == text);
+}
+
+TEST_CASE("codec rejects malformed rollups without reading past their end", "[storage][codec]") {
+  const char* cases[] = {"",          "[",           "[[1,1,1,1,1]",  "[[1,1,1,1]]",
+                         "[[1,1,1,1,1,1]]", "[[0,1,1,1,1]]", "[[-1,1,1,1,1]]", "[[1.5,1,1,1,1]]",
+                         "[[1,null,1,1,1]]", "[[1,1,1,1,inf]]", "[1]",   "[[1,1,1,1,1],]",
+                         "[[1,1,1,1,1] [1,1,1,1,1]]", "[[1,1,1,1,1],nul]", "[[1,1,1,1,1],[1,1"};
+  for (const char* c : cases) {
+    INFO("text: " << c);
+    std::string text(c);
+    std::vector<char> exact(text.begin(), text.end());
+    const char* p = exact.empty() ? "" : exact.data();
+    bucket_stats all;
+    CHECK_FALSE(decode_rollup_all(p, exact.size(), all));
+    slot_stats st;
+    bool slot1 = decode_rollup_slot(p, exact.size(), 1, st);
+    bool slot0 = decode_rollup_slot(p, exact.size(), 0, st);
+    CHECK_FALSE((slot0 && slot1));
+  }
+  slot_stats st;
+  CHECK_FALSE(decode_rollup_slot(nullptr, 0, 0, st));
+  const char* spaced = " [ null , [ 2 , 3 , 1 , 2 , 2 ] ] ";
+  REQUIRE(decode_rollup_slot(spaced, std::strlen(spaced), 1, st));
+  CHECK(st.count == 2);
+  CHECK(st.sum == 3);
+}
+
+TEST_CASE("codec decodes only the rollup fields asked for, still checking the others' characters",
+          "[storage][codec]") {
+  const std::string text = "[null,[4,10.5,-1,7,2.25]]";
+  slot_stats st;
+  REQUIRE(decode_rollup_slot(text.data(), text.size(), 1, st, rollup_sum));
+  CHECK(st.count == 4);
+  CHECK(st.sum == 10.5);
+  CHECK(st.min == 0);
+  CHECK(st.last == 0);
+  REQUIRE(decode_rollup_slot(text.data(), text.size(), 1, st, rollup_last));
+  CHECK(st.last == 2.25);
+  CHECK(st.sum == 0);
+  REQUIRE(decode_rollup_slot(text.data(), text.size(), 1, st, 0));
+  CHECK(st.count == 4);
+  for (const char* bad : {"[[4,1,x,1,1]]", "[[4,1,,1,1]]", "[[4,1,null,1,1]]", "[[4,1,1,1,1"}) {
+    INFO(bad);
+    CHECK_FALSE(decode_rollup_slot(bad, std::strlen(bad), 0, st, rollup_sum));
+  }
+}

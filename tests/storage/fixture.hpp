@@ -1,7 +1,9 @@
-// tests/storage: a small catalog and raw-SQL helpers shared by the storage
-// tests. Everything runs against real SQLite files in a temp_dir.
+// tests/storage: a small catalog, raw-SQL helpers and the rollup check shared
+// by the storage (and reliability) tests. Everything runs against real SQLite
+// files in a temp_dir.
 #pragma once
 
+#include "storage/codec.hpp"
 #include "storage/reader.hpp"
 #include "storage/writer.hpp"
 #include "tests/support/test_support.hpp"
@@ -104,6 +106,56 @@ inline std::vector<poll_row> make_polls(int64_t machine_id, int n, int slots, in
     out.push_back(std::move(p));
   }
   return out;
+}
+
+// Calls f(ts, text) for each row of `sql` (two columns), in order.
+template <class F>
+void each_row(sqlite3* db, const std::string& sql, F&& f) {
+  sqlite3_stmt* s = nullptr;
+  INFO(sql << ": " << sqlite3_errmsg(db));
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    f(sqlite3_column_int64(s, 0),
+      std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 1)),
+                  static_cast<size_t>(sqlite3_column_bytes(s, 1))));
+  sqlite3_finalize(s);
+  REQUIRE(rc == SQLITE_DONE);
+}
+
+// Checks storage/schema.cpp's invariants 1 and 2 for one machine: every rollup row is
+// the aggregate (in ts order) of its bucket's raw rows, byte for byte, and
+// every bucket with raw rows up to the newest rollup row has its row. Returns
+// the number of rollup rows.
+inline int64_t check_rollups(sqlite3* db, int64_t machine) {
+  const std::string id = std::to_string(machine);
+  std::map<int64_t, bucket_stats> from_raw;
+  std::vector<double> values;
+  each_row(db, "SELECT ts, v FROM telemetry WHERE machine_id=" + id + " ORDER BY ts",
+           [&](int64_t ts, const std::string& v) {
+             REQUIRE(decode_all(v.data(), v.size(), values));
+             add_poll(from_raw[floor_to(ts, rollup_ms)], values);
+           });
+  std::map<int64_t, std::string> stored;
+  each_row(db, "SELECT ts, v FROM telemetry_10s WHERE machine_id=" + id + " ORDER BY ts",
+           [&](int64_t ts, const std::string& v) { stored[ts] = v; });
+  for (const auto& [start, text] : stored) {
+    INFO("machine " << machine << ", rollup row at " << start);
+    auto it = from_raw.find(start);
+    REQUIRE(it != from_raw.end());  // no rollup row without raw rows
+    std::string expected;
+    encode_rollup(it->second, expected);
+    REQUIRE(text == expected);
+  }
+  if (!stored.empty()) {
+    for (const auto& [start, acc] : from_raw) {
+      if (start > stored.rbegin()->first)
+        break;
+      INFO("machine " << machine << ": bucket " << start << " is covered but has no rollup row");
+      REQUIRE(stored.count(start) == 1);
+    }
+  }
+  return static_cast<int64_t>(stored.size());
 }
 
 } // namespace edgemes::storage::test

@@ -89,25 +89,27 @@ TEST_CASE("series buckets match hand-computed aggregates", "[storage][reader]") 
     polls.push_back({o.printer, ts, {0, v, 0}});
   o.w->commit(polls, {}, {});
 
-  // from 105, step 30, to 200: buckets [105,135) {4,2}, [135,165) {10}, [165,195) {7}.
-  auto run = [&](aggregate a) { return o.r->series(o.printer, 1, 105, 200, 30, a); };
+  // from 105, step 40, to 200: buckets aligned to multiples of 40 since the
+  // epoch, the first holding only points >= from: [80,120) {4} (not 100's 1),
+  // [120,160) {2,10}, [160,200) {7}.
+  auto run = [&](aggregate a) { return o.r->series(o.printer, 1, 105, 200, 40, a); };
   auto check = [](const std::vector<bucket>& b, std::vector<double> values) {
     REQUIRE(b.size() == 3);
-    CHECK(b[0].ts_ms == 105);
-    CHECK(b[1].ts_ms == 135);
-    CHECK(b[2].ts_ms == 165);
-    CHECK(b[0].count == 2);
-    CHECK(b[1].count == 1);
+    CHECK(b[0].ts_ms == 80);
+    CHECK(b[1].ts_ms == 120);
+    CHECK(b[2].ts_ms == 160);
+    CHECK(b[0].count == 1);
+    CHECK(b[1].count == 2);
     CHECK(b[2].count == 1);
     for (size_t i = 0; i < 3; ++i)
       CHECK(b[i].value == Approx(values[i]));
   };
-  check(run(aggregate::avg), {3, 10, 7});
-  check(run(aggregate::min), {2, 10, 7});
+  check(run(aggregate::avg), {4, 6, 7});
+  check(run(aggregate::min), {4, 2, 7});
   check(run(aggregate::max), {4, 10, 7});
-  check(run(aggregate::sum), {6, 10, 7});
-  check(run(aggregate::count), {2, 1, 1});
-  check(run(aggregate::last), {2, 10, 7});
+  check(run(aggregate::sum), {4, 12, 7});
+  check(run(aggregate::count), {1, 2, 1});
+  check(run(aggregate::last), {4, 10, 7});
 
   auto all = o.r->series(o.printer, 1, 0, 1000, 1000, aggregate::count);
   REQUIRE(all.size() == 1);

@@ -6,19 +6,90 @@ using namespace edgemes::storage;
 using namespace edgemes::storage::test;
 using edgemes::test::temp_dir;
 
-TEST_CASE("a new file gets schema version 1 with every table and the samples view",
+namespace {
+
+// (machine_id, ts) -> v of every rollup row.
+std::map<std::pair<int64_t, int64_t>, std::string> rollup_rows(sqlite3* db) {
+  std::map<std::pair<int64_t, int64_t>, std::string> out;
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT machine_id, ts, v FROM telemetry_10s", -1, &s, nullptr) ==
+          SQLITE_OK);
+  while (sqlite3_step(s) == SQLITE_ROW)
+    out[{sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)}] =
+        reinterpret_cast<const char*>(sqlite3_column_text(s, 2));
+  sqlite3_finalize(s);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a new file gets schema version 2 with every table and the samples views",
           "[storage][schema]") {
   temp_dir dir;
   auto w = writer::open(dir.file("edge.db"), options{});
   sqlite3* db = w->handle();
   CHECK(query_int(db, "PRAGMA user_version") == schema_version);
-  for (const char* table : {"lines", "machines", "metrics", "telemetry", "state_changes"}) {
+  CHECK(schema_version == 2);
+  for (const char* table : {"lines", "machines", "metrics", "telemetry", "telemetry_10s",
+                            "state_changes"}) {
     INFO(table);
     CHECK(query_int(db, std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
                                     "name='") + table + "'") == 1);
   }
-  CHECK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='view' AND name='samples'") ==
-        1);
+  for (const char* view : {"samples", "samples_10s"}) {
+    INFO(view);
+    CHECK(query_int(db, std::string("SELECT count(*) FROM sqlite_master WHERE type='view' AND "
+                                    "name='") + view + "'") == 1);
+  }
+  CHECK(query_int(db, "SELECT count(*) FROM pragma_table_info('machines') "
+                      "WHERE name='polls_missed' AND \"notnull\"=1 AND dflt_value='0'") == 1);
+}
+
+TEST_CASE("a version 1 file is migrated to version 2 with its rollups backfilled",
+          "[storage][schema]") {
+  temp_dir dir;
+  const std::string path = dir.file("edge.db");
+  std::map<std::pair<int64_t, int64_t>, std::string> written;
+  std::map<std::string, machine_binding> bind;
+  {
+    auto w = writer::open(path, options{});
+    bind = w->sync_catalog(test_lines(), test_machines());
+    w->commit(make_polls(bind.at("smt1-placer1").machine_id, 300, 20, 1'000'000, 700), {}, {});
+    w->commit(make_polls(bind.at("smt1-printer1").machine_id, 40, 3, 2'000'500, 1000), {}, {});
+    w->close();  // every bucket has its row, the newest ones too
+  }
+  {
+    raw_db raw(path);
+    written = rollup_rows(raw.get());
+  }
+  REQUIRE(written.size() == 21 + 4);
+  {
+    // Back to version 1: what an older build wrote.
+    raw_db raw(path);
+    raw.exec("DROP VIEW samples_10s; DROP TABLE telemetry_10s; "
+             "ALTER TABLE machines DROP COLUMN polls_missed; PRAGMA user_version=1");
+  }
+  REQUIRE_THROWS_WITH(reader::open(path, options{}),
+                      Catch::Contains("schema version 1 is not this build's (2)"));
+
+  auto w = writer::open(path, options{});
+  CHECK(query_int(w->handle(), "PRAGMA user_version") == 2);
+  auto migrated = rollup_rows(w->handle());
+  // Every bucket but each machine's newest, byte for byte what the writer wrote.
+  CHECK(migrated.size() == written.size() - 2);
+  for (const auto& [key, v] : migrated) {
+    INFO("machine " << key.first << " bucket " << key.second);
+    CHECK(written.at(key) == v);
+  }
+  // The newest buckets are the writer's open ones: a later poll closes them.
+  w->commit({{bind.at("smt1-placer1").machine_id, 5'000'000, {1}},
+             {bind.at("smt1-printer1").machine_id, 5'000'000, {1}}},
+            {}, {});
+  migrated = rollup_rows(w->handle());
+  for (const auto& [key, v] : written) {
+    INFO("machine " << key.first << " bucket " << key.second);
+    CHECK(migrated.at(key) == v);
+  }
 }
 
 TEST_CASE("the writer creates missing parent directories", "[storage][schema]") {
@@ -51,20 +122,20 @@ TEST_CASE("a file written by a newer build is refused by writer and reader with 
   writer::open(path, options{})->close();
   {
     raw_db raw(path);
-    raw.exec("PRAGMA user_version=2");
+    raw.exec("PRAGMA user_version=3");
   }
   try {
     writer::open(path, options{});
     FAIL("writer opened a newer file");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("database schema version 2 is newer than this build (1)"));
+    CHECK_THAT(e.what(), Catch::Contains("database schema version 3 is newer than this build (2)"));
     CHECK_THAT(e.what(), Catch::Contains(path));
   }
   try {
     reader::open(path, options{});
     FAIL("reader opened a newer file");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("database schema version 2 is newer than this build (1)"));
+    CHECK_THAT(e.what(), Catch::Contains("database schema version 3 is newer than this build (2)"));
   }
 }
 

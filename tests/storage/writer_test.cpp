@@ -95,7 +95,7 @@ TEST_CASE("the last stored state survives a reopen of the writer", "[storage][wr
 
 TEST_CASE("a machine's status is written to its row", "[storage][writer]") {
   opened o;
-  status_row s{o.printer, "offline", 1000, 900, "connection refused", 5, 2, 1};
+  status_row s{o.printer, "offline", 1000, 900, "connection refused", 5, 2, 1, 4};
   o.w->commit({}, {}, {s});
   auto r = reader::open(o.path, options{});
   auto m = r->machine("smt1-printer1");
@@ -107,6 +107,8 @@ TEST_CASE("a machine's status is written to its row", "[storage][writer]") {
   CHECK(m->polls_ok == 5);
   CHECK(m->polls_failed == 2);
   CHECK(m->poll_problems == 1);
+  CHECK(m->polls_missed == 4);
+  CHECK(r->machines().at(1).polls_missed == 4);
 }
 
 TEST_CASE("deleting a line removes its machines, metrics, telemetry and states",

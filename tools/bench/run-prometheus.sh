@@ -34,7 +34,7 @@ read -r -a systems <<<"${SYSTEMS:-edgemes prometheus}"
 # edgemes-exp = the same harness on another edgemes binary ($EXP_EDGEMES)
 declare -A bin=([edgemes]="${EDGEMES:-}" [edgemes-exp]="${EXP_EDGEMES:-}")
 metric=head_temp_c  # m0001 is a placer; a gauge that changes every poll
-step_s=12           # = edgemes /series default for one hour (300 buckets)
+step_s=20           # = edgemes /series default for one hour (180 buckets, on 10 s rollups)
 
 for cmd in prometheus wrk jq curl python3; do
   command -v "$cmd" >/dev/null || { echo "run-prometheus: needs $cmd: sudo bash $here/setup-bench.sh" >&2; exit 1; }
@@ -101,7 +101,11 @@ measure() {
   oks() {  # edgemes: per-machine polls.ok so far
     curl -fsS "http://127.0.0.1:$port/api/v1/machines" | jq -c '[.machines[] | {(.id): .polls.ok}] | add'
   }
-  [[ $sys == edgemes* ]] && ok0=$(oks)
+  daemon_missed() {  # edgemes: schedule slots its pollers counted as missed
+    curl -fsS "http://127.0.0.1:$port/api/v1/health" | jq '.pollers.missed_polls // 0'
+  }
+  local dm0=0 dm1=0
+  [[ $sys == edgemes* ]] && { ok0=$(oks); dm0=$(daemon_missed); }
   t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); s0=$(samples)
   local end=$((SECONDS + duration))
   while ((SECONDS < end)); do
@@ -115,7 +119,7 @@ measure() {
   # floor(window) - 1 (one of slack for where the window cuts the schedule).
   local missed okc
   if [[ $sys == edgemes* ]]; then
-    ok1=$(oks)
+    ok1=$(oks); dm1=$(daemon_missed)
     read -r okc missed < <(jq -rn --argjson a "$ok0" --argjson b "$ok1" --argjson w "$wi" \
       '[$b | to_entries[] | .value - $a[.key]] as $d
        | "\($d | add) \([$d[] | ($w - 1 - .) | if . > 0 then . else 0 end] | add)"')
@@ -156,11 +160,12 @@ measure() {
     --argjson hwm "$hwm" --argjson hwm_end "$hwm2" \
     --argjson sps "$(awk -v a="$s0" -v b="$s1" -v w="$w" 'BEGIN { printf "%.1f", (b - a) / w }')" \
     --argjson ok "$okc" --argjson missed "$missed" --argjson expected "$((n * wi))" \
+    --argjson daemon_missed "$([[ $sys == edgemes* ]] && echo $((dm1 - dm0)) || echo null)" \
     --argjson disk "$disk" --argjson total "$total" --argjson points "${q:-0}" --argjson wrk "$q2" \
     --argjson wrk_cores "$(cores "$c2" "$c3" "$wrk_s")" \
     '{system: $sys, n: $n, rep: $rep, window_s: $w, cores: $cores, rss_kib: $rss, rss_max_kib: $rss_max,
       hwm_kib: $hwm, hwm_end_kib: $hwm_end, samples_per_s: $sps, polls_ok: $ok, polls_expected: $expected,
-      missed: $missed, disk_bytes: $disk, samples_total: $total, bytes_per_sample: ($disk / $total),
+      missed: $missed, daemon_missed: $daemon_missed, disk_bytes: $disk, samples_total: $total, bytes_per_sample: ($disk / $total),
       query_points: $points, query: $wrk, cores_under_query: $wrk_cores}' | tee -a "$results" >&2
 }
 
@@ -185,14 +190,14 @@ m() { jq -s --argjson n "$1" --arg s "$2" "[.[] | select(.n == \$n and .system =
 f() { awk -v v="$1" -v d="${2:-0}" 'BEGIN { if (v == "null" || v == "") print "-"; else printf "%.*f", d, v }'; }
 printf '\nmedians of %s repetition(s), %s s windows; query = one-hour range, wrk -t%s -c%s -d%ss\n' \
   "$reps" "$duration" "$wrk_t" "$wrk_c" "$wrk_s"
-printf '%-5s %-11s | %6s | %8s | %8s | %9s | %7s | %6s | %8s | %8s | %8s\n' \
-  N system cores "RSS MiB" "HWM MiB" samples/s missed "B/smp" "q req/s" "q p50 ms" "q p99 ms"
+printf '%-5s %-11s | %6s | %8s | %8s | %9s | %7s | %7s | %6s | %8s | %8s | %8s\n' \
+  N system cores "RSS MiB" "HWM MiB" samples/s missed "d.miss" "B/smp" "q req/s" "q p50 ms" "q p99 ms"
 for n in $ns; do
   for sys in "${systems[@]}"; do
-    printf '%-5s %-11s | %6s | %8s | %8s | %9s | %7s | %6s | %8s | %8s | %8s\n' "$n" "$sys" \
+    printf '%-5s %-11s | %6s | %8s | %8s | %9s | %7s | %7s | %6s | %8s | %8s | %8s\n' "$n" "$sys" \
       "$(f "$(m "$n" $sys .cores)" 3)" "$(f "$(m "$n" $sys '.rss_kib / 1024')" 1)" \
       "$(f "$(m "$n" $sys '.hwm_kib / 1024')" 1)" "$(f "$(m "$n" $sys .samples_per_s)")" \
-      "$(f "$(m "$n" $sys .missed)")" "$(f "$(m "$n" $sys .bytes_per_sample)" 1)" \
+      "$(f "$(m "$n" $sys .missed)")" "$(f "$(m "$n" $sys '.daemon_missed // null')")" "$(f "$(m "$n" $sys .bytes_per_sample)" 1)" \
       "$(f "$(m "$n" $sys .query.rps)")" "$(f "$(m "$n" $sys .query.p50_ms)" 2)" \
       "$(f "$(m "$n" $sys .query.p99_ms)" 2)"
   done

@@ -8,10 +8,14 @@
 // Defaults: 100 x 20 x 2500 = 5 M samples in 250 000 rows.
 //
 // The dashboard read is what GET /api/v1/machines/{id}/series does with its
-// defaults: one metric of one machine over one hour, averaged into 12 s
-// buckets (300 points). The window is [T - 1 h, T + 1 h) where T is the
-// newest ts in the file when the run starts, so it holds the machine's whole
-// prefill plus the rows written during the run.
+// defaults: one metric of one machine, averaged into buckets of the API's
+// default step for the window (api::endpoints::default_step_ms: 30 s for the
+// 2 h window, a multiple of 10 s, so the reads use the 10 s rollups). The
+// window is [T - 1 h, T + 1 h) where T is the newest ts in the file when the
+// run starts, so it holds the machine's whole prefill plus the rows written
+// during the run. --step-ms 12000 gives the read measured before the rollups
+// (schema v1: 12 s buckets, every raw row scanned and decoded; buckets then
+// started at `from`, now at multiples of 12 s: the same work).
 //
 // A run: the writers start, 1 s later `readers` threads issue `reads` reads
 // in total (each takes the next one from a shared counter, so all readers
@@ -32,7 +36,6 @@
 namespace edgemes::bench::seed {
 
 constexpr int64_t window_ms = 3'600'000;
-constexpr int64_t step_ms = 12'000;   // the API's default for one hour
 
 struct dataset {
   int64_t machines = 100;
@@ -48,7 +51,11 @@ struct run_options {
   int64_t metrics = 20;    // slots a read picks from
   uint64_t seed = 1;
   double max_s = 60;       // readers take no new read after this (bounds slow systems)
+  int64_t step_ms = 0;     // bucket width of a read; 0: the API's default for the window
 };
+
+// The step a read uses: o.step_ms, or the API's default for the 2 h window.
+int64_t read_step_ms(const run_options& o);
 
 // What a writer thread counts; the harness reads them while it runs.
 struct writer_counters {
@@ -97,6 +104,7 @@ int prefill(const std::string& db, const dataset& d);                 // SQLite,
 int run_sqlite(const run_options& o, const std::string& journal);     // wal | delete
 int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines);
 int first_serve_sqlite(const std::string& db);
+int open_sqlite(const std::string& db);  // times storage::writer::open (a migration, if due)
 #ifdef EDGEMES_HAVE_PQ
 int pg_load(const std::string& conninfo, const std::string& sqlite_db);
 int run_pg(const run_options& o, const std::string& label);

@@ -108,13 +108,15 @@ int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines) {
     cli->set_keep_alive(true);
     cli->set_tcp_nodelay(true);  // as curl, browsers and wrk do
     cli->set_read_timeout(30, 0);
-    return [cli, &o, machines, from, to](std::mt19937_64& rng, reader_counters& c) {
+    // No step_ms unless asked for: the API's default, as a dashboard reads.
+    const std::string step = o.step_ms > 0 ? "&step_ms=" + std::to_string(o.step_ms) : "";
+    return [cli, &o, machines, from, to, step](std::mt19937_64& rng, reader_counters& c) {
       char path[256];
       std::snprintf(path, sizeof path,
-                    "/api/v1/machines/bench-m%lld/series?metric=m%02d&from=%lld&to=%lld",
+                    "/api/v1/machines/bench-m%lld/series?metric=m%02d&from=%lld&to=%lld%s",
                     static_cast<long long>(rng() % static_cast<uint64_t>(machines)),
                     static_cast<int>(rng() % static_cast<uint64_t>(o.metrics)),
-                    static_cast<long long>(from), static_cast<long long>(to));
+                    static_cast<long long>(from), static_cast<long long>(to), step.c_str());
       auto res = cli->Get(path);
       if (!res || res->status != 200 || res->body.size() < 100) {
         if (res && res->status == 503)

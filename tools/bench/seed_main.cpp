@@ -7,7 +7,10 @@
 //   edgemes-seed pg-load --pg CONNINFO --db FILE
 //   edgemes-seed pg      --pg CONNINFO [--label NAME] [run options]
 //   edgemes-seed first-serve --db FILE
+//   edgemes-seed open --db FILE      (times opening the writer: migrates an older file)
 // run options: [--readers 4] [--reads 500] [--writers 10] [--metrics 20] [--seed 1] [--max-s 60]
+//              [--step-ms N]  (default: the API's default step for the 2 h window, 30 s;
+//                              12000 = the read measured before the rollups)
 //
 // Each command prints one JSON line on stdout; exit 0, 1 on failure, 2 on usage.
 #include "tools/bench/seed.hpp"
@@ -23,7 +26,7 @@ namespace {
 using namespace edgemes::bench::seed;
 
 int usage() {
-  std::fputs("usage: edgemes-seed prefill|sqlite|edgemes|pg-load|pg|first-serve --db FILE ...\n"
+  std::fputs("usage: edgemes-seed prefill|sqlite|edgemes|pg-load|pg|first-serve|open --db FILE ...\n"
              "       (see tools/bench/seed_main.cpp)\n", stderr);
   return 2;
 }
@@ -50,6 +53,7 @@ int run(int argc, char** argv) {
   o.metrics = num("--metrics", o.metrics);
   o.seed = static_cast<uint64_t>(num("--seed", 1));
   o.max_s = static_cast<double>(num("--max-s", 60));
+  o.step_ms = num("--step-ms", 0);
   if (cmd == "prefill") {
     dataset d;
     d.machines = num("--machines", d.machines);
@@ -63,6 +67,8 @@ int run(int argc, char** argv) {
     return run_edgemes(o, num("--interval-ms", 10), num("--machines", 100));
   if (cmd == "first-serve")
     return first_serve_sqlite(o.db);
+  if (cmd == "open")
+    return open_sqlite(o.db);
 #ifdef EDGEMES_HAVE_PQ
   if (cmd == "pg-load")
     return pg_load(text("--pg", ""), o.db);

@@ -53,7 +53,7 @@ struct pg {
 };
 
 const char* const read_sql =
-    "SELECT $2::bigint + (ts - $2::bigint) / $4::bigint * $4::bigint AS b, "
+    "SELECT ts / $4::bigint * $4::bigint AS b, "  // buckets aligned to the epoch, as the API's
     "avg((v->>$5::int)::float8), count(v->>$5::int) FROM telemetry "
     "WHERE machine_id = $1::int AND ts >= $2::bigint AND ts < $3::bigint GROUP BY b ORDER BY b";
 
@@ -141,7 +141,7 @@ int run_pg(const run_options& o, const std::string& label) {
     return 1;
   }
   const std::string from = std::to_string(newest - window_ms), to = std::to_string(newest + window_ms);
-  const std::string step = std::to_string(step_ms);
+  const std::string step = std::to_string(read_step_ms(o));
 
   auto make_reader = [&](int) -> read_fn {
     auto p = std::make_shared<pg>(o.db);

@@ -4,6 +4,7 @@
 #include "tools/bench/load.hpp"
 #include "tools/bench/progress.hpp"
 
+#include "api/endpoints.hpp"
 #include "storage/codec.hpp"
 #include "storage/writer.hpp"
 
@@ -49,6 +50,10 @@ private:
 } // namespace
 
 std::string machine_ident(int64_t i) { return "bench-m" + std::to_string(i); }
+
+int64_t read_step_ms(const run_options& o) {
+  return o.step_ms > 0 ? o.step_ms : api::endpoints::default_step_ms(2 * window_ms);
+}
 
 std::string encode_poll(std::mt19937_64& rng, int64_t metrics) {
   // Same shapes as load.hpp's value_model, without its per-machine state.
@@ -99,6 +104,7 @@ run_result run(const std::string& system, const run_options& o, const make_reade
   params["reads"] = o.reads;
   params["writers"] = o.writers;
   params["max_s"] = o.max_s;
+  params["step_ms"] = read_step_ms(o);
   run_result r;
   r.system = system;
   r.params = std::move(params);

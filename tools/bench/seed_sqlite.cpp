@@ -87,7 +87,7 @@ int run_sqlite(const run_options& o, const std::string& journal) {
     std::fprintf(stderr, "edgemes-seed sqlite: %s has too few machines (prefill first)\n", o.db.c_str());
     return 1;
   }
-  const int64_t from = newest - window_ms, to = newest + window_ms;
+  const int64_t from = newest - window_ms, to = newest + window_ms, step = read_step_ms(o);
 
   storage::options ropts;
   ropts.synchronous = sync;
@@ -106,12 +106,12 @@ int run_sqlite(const run_options& o, const std::string& journal) {
           throw;
       }
     }
-    return [r, &ids, &o, from, to](std::mt19937_64& rng, reader_counters& c) {
+    return [r, &ids, &o, from, to, step](std::mt19937_64& rng, reader_counters& c) {
       const int64_t id = ids[rng() % ids.size()];
       const int slot = static_cast<int>(rng() % static_cast<uint64_t>(o.metrics));
       for (;;) {
         try {
-          auto b = r->series(id, slot, from, to, step_ms, storage::aggregate::avg);
+          auto b = r->series(id, slot, from, to, step, storage::aggregate::avg);
           if (b.empty())
             ++c.errors;  // the data set guarantees points: an empty reply is a failure
           return;
@@ -184,6 +184,21 @@ int run_sqlite(const run_options& o, const std::string& journal) {
   auto r = run("sqlite-" + journal, o, make_reader, writer, params);
   std::printf("%s\n", r.json().dump().c_str());
   return r.reader_errors > 0 ? 1 : 0;
+}
+
+int open_sqlite(const std::string& db) {
+  try {
+    auto t0 = std::chrono::steady_clock::now();
+    auto w = storage::writer::open(db, storage::options{});  // migrates an older file
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    w->close();
+    std::printf("{\"db\": \"%s\", \"open_ms\": %.1f, \"schema_version\": %d}\n", db.c_str(), ms,
+                storage::schema_version);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgemes-seed open: %s\n", e.what());
+    return 1;
+  }
 }
 
 int first_serve_sqlite(const std::string& db) {
