@@ -35,6 +35,7 @@ std::string mib(int64_t bytes) {
 // One retention pass: chunks until nothing older than the cutoff is left.
 struct retention_pass {
   int64_t telemetry = 0;
+  int64_t rollups = 0;
   int64_t state_changes = 0;
   int64_t chunks = 0;
 };
@@ -168,13 +169,15 @@ struct writer_state {
     try {
       auto r = db->delete_before(cutoff, settings.retention_chunk_rows);
       pass.telemetry += r.telemetry;
+      pass.rollups += r.rollups;
       pass.state_changes += r.state_changes;
       pass.chunks += 1;
       if (!r.done)
         return;  // more next tick
-      if (pass.telemetry + pass.state_changes > 0)
+      if (pass.telemetry + pass.rollups + pass.state_changes > 0)
         log::info("writer", "retention: deleted " + std::to_string(pass.telemetry) +
-                                " telemetry rows and " + std::to_string(pass.state_changes) +
+                                " telemetry rows, " + std::to_string(pass.rollups) +
+                                " rollup rows and " + std::to_string(pass.state_changes) +
                                 " state changes older than " +
                                 std::to_string(settings.retention_ms / 86400000) + " days in " +
                                 std::to_string(pass.chunks) + " transactions of at most " +

@@ -81,6 +81,13 @@ void without_brotli(const httplib::Request& req) {
   it->second = kept;
 }
 
+// Buckets a /series-style reply can hold for [from, to): they are aligned to
+// multiples of step since the epoch (from >= 0), so an unaligned range can
+// touch one more than (to - from) / step.
+int64_t aligned_buckets(int64_t from_ms, int64_t to_ms, int64_t step_ms) {
+  return (to_ms - 1) / step_ms - from_ms / step_ms + 1;
+}
+
 } // namespace
 
 bool is_loopback(const std::string& bind) {
@@ -327,8 +334,7 @@ void server::routes() {
                  return bad_param(res, {"step_ms", "bad 'step_ms': expected a positive integer"});
                step = *v;
              }
-             // Buckets are aligned to multiples of step since the epoch (from >= 0).
-             if ((mq.range.to_ms - 1) / step - mq.range.from_ms / step + 1 > max_buckets)
+             if (aligned_buckets(mq.range.from_ms, mq.range.to_ms, step) > max_buckets)
                return bad_param(res, {"step_ms", "'step_ms' too small for the range: more than " +
                                                      std::to_string(max_buckets) + " buckets"});
              auto agg = storage::aggregate::avg;
@@ -408,7 +414,7 @@ void server::routes() {
       return;
     // One series per machine: bound the buckets per machine (as /series) and in total.
     constexpr int64_t max_buckets = 10000, max_total = 100000;
-    const int64_t buckets = (span + step - 1) / step;
+    const int64_t buckets = aligned_buckets(range.from_ms, range.to_ms, step);
     const auto machines = static_cast<int64_t>(endpoints::machine_count(*plant, line));
     if (buckets > max_buckets)
       return bad_param(res, {"step_ms", "'step_ms' too small for the range: more than " +

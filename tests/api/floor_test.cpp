@@ -233,10 +233,15 @@ TEST_CASE("/floor/sparklines refuses steps that need too many buckets", "[api][f
   const std::string s = "/api/v1/floor/sparklines?";
   check_error(d.port(), s + "step_ms=0", 400, "bad_parameter", "'step_ms'");
   check_error(d.port(), s + "step_ms=abc", 400, "bad_parameter", "'step_ms'");
-  check_error(d.port(), s + "step_ms=359", 400, "bad_parameter", "per machine");
+  // Buckets align to multiples of step_ms since the epoch: this hour starts on one.
+  const std::string hour = "from=1795600800000&to=1795604400000&";
+  check_error(d.port(), s + hour + "step_ms=359", 400, "bad_parameter", "per machine");
+  // Unaligned, the same hour touches one bucket more than 3600000 / 360.
+  check_error(d.port(), s + "from=1795600800001&to=1795604400001&step_ms=360", 400,
+              "bad_parameter", "per machine");
   check_error(d.port(), s + "from=2000&to=1000", 400, "bad_parameter", "'from'");
   check_error(d.port(), s + "agg=max", 400, "bad_parameter", "'agg'");
-  CHECK(get(d.port(), s + "step_ms=360").status == 200);  // exactly 10000 buckets
+  CHECK(get(d.port(), s + hour + "step_ms=360").status == 200);  // exactly 10000 buckets
 }
 
 TEST_CASE("/lines/{id}/summary defaults to the current shift and agrees with /states and /samples",

@@ -31,10 +31,14 @@ bench_cleanup() {
 }
 
 # start_sim N: edgemes-sim with N machines (m0001.., cycling placer, printer,
-# reflow, aoi); sets sim_pid and sim_port.
+# reflow, aoi); sets sim_pid and sim_port. SIM_KEEP_ALIVE_S (default 0: one
+# connection per poll): with keep-alive every open connection holds a sim
+# thread that wakes ~90 times a second (cpp-httplib 0.11), and at 1000
+# machines the simulator alone took 1.3 cores, starving what it was measuring.
 start_sim() {
   sim_port=$(free_port)
-  "$build/bin/edgemes-sim" --port "$sim_port" --machines "$1" >"$out/sim-$1.log" 2>&1 &
+  "$build/bin/edgemes-sim" --port "$sim_port" --machines "$1" \
+    --keep-alive-s "${SIM_KEEP_ALIVE_S:-0}" >"$out/sim-$1.log" 2>&1 &
   sim_pid=$!
   bench_pids+=("$sim_pid")
   wait_http "http://127.0.0.1:$sim_port/machines" 30

@@ -23,6 +23,7 @@ using edgemes::sim::machine_spec;
 const char* usage =
     "usage: edgemes-sim --port P [--bind ADDR] (--config FILE | --machines N [--types LIST])\n"
     "                   [--fault ID=MODE]... [--seed S] [--slow-ms MS] [--threads T]\n"
+    "                   [--keep-alive-s S]\n"
     "\n"
     "Serves simulated SMT machines over HTTP (see docs/SIMULATOR.md).\n"
     "  --port P          port to listen on (0 = any free port, printed when listening)\n"
@@ -34,7 +35,13 @@ const char* usage =
     "                    broken_json, reset, missing_fields, huge, wrong_type, flap\n"
     "  --seed S          seed for every machine's model (default 0 = from the machine id)\n"
     "  --slow-ms MS      how long the slow fault delays a reply (default 5000)\n"
-    "  --threads T       HTTP worker threads (default max(64, machines + 32))\n";
+    "  --threads T       HTTP worker threads (default max(64, machines + 32); 64 with\n"
+    "                    --keep-alive-s 0)\n"
+    "  --keep-alive-s S  how long an idle keep-alive connection stays open (default 5);\n"
+    "                    0 = close every connection after one reply. Each open connection\n"
+    "                    holds a worker thread that wakes ~90 times a second while idle\n"
+    "                    (cpp-httplib 0.11), so 1000 pollers with keep-alive cost the\n"
+    "                    simulator itself more than a core: benchmarks use 0.\n";
 
 struct options {
   int port = -1;
@@ -46,6 +53,7 @@ struct options {
   uint64_t seed = 0;
   int64_t slow_ms = 5000;
   size_t threads = 0;
+  long keep_alive_s = 5;
 };
 
 [[noreturn]] void fail(const std::string& message, int code = 2) {
@@ -113,6 +121,8 @@ options parse(int argc, char** argv) {
       o.slow_ms = number(arg, value, 0, 3600000);
     else if (arg == "--threads")
       o.threads = static_cast<size_t>(number(arg, value, 1, 100000));
+    else if (arg == "--keep-alive-s")
+      o.keep_alive_s = static_cast<long>(number(arg, value, 0, 3600));
     else
       fail("unknown option " + arg + "\n" + usage);
   }
@@ -203,8 +213,10 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  size_t threads = o.threads ? o.threads : std::max<size_t>(64, machines.size() + 32);
-  edgemes::sim::server srv(machines, o.seed, o.slow_ms, threads);
+  size_t threads = o.threads                 ? o.threads
+                   : o.keep_alive_s == 0 ? size_t{64}
+                                         : std::max<size_t>(64, machines.size() + 32);
+  edgemes::sim::server srv(machines, o.seed, o.slow_ms, threads, o.keep_alive_s);
   int port = srv.bind(o.bind, o.port);
   if (port < 0)
     fail("cannot listen on " + o.bind + ":" + std::to_string(o.port) +

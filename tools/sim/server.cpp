@@ -52,7 +52,7 @@ std::string number_text(double v) {
 } // namespace
 
 server::server(const std::vector<machine_spec>& machines, uint64_t seed, int64_t slow_ms,
-               size_t threads)
+               size_t threads, long keep_alive_s)
     : slow_ms_(slow_ms) {
   for (const auto& spec : machines) {
     machines_.emplace(spec.id, std::make_unique<machine>(spec, seed));
@@ -61,9 +61,9 @@ server::server(const std::vector<machine_spec>& machines, uint64_t seed, int64_t
   // Every keep-alive connection holds a worker while it is open, and a slow
   // fault holds one for slow_ms: size the pool so neither starves the others.
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http_.set_keep_alive_max_count(1000000);
+  http_.set_keep_alive_max_count(keep_alive_s > 0 ? 1000000 : 1);
   http_.set_tcp_nodelay(true);  // no ~40 ms delayed-ACK stall per keep-alive reply
-  http_.set_keep_alive_timeout(5);
+  http_.set_keep_alive_timeout(keep_alive_s > 0 ? keep_alive_s : 1);
   routes();
 }
 

@@ -39,7 +39,9 @@ struct machine_spec {
 
 class server {
 public:
-  server(const std::vector<machine_spec>& machines, uint64_t seed, int64_t slow_ms, size_t threads);
+  // keep_alive_s: idle keep-alive timeout; 0 closes each connection after one reply.
+  server(const std::vector<machine_spec>& machines, uint64_t seed, int64_t slow_ms, size_t threads,
+         long keep_alive_s = 5);
 
   // Binds `host:port` (port 0 = any free port); returns the port, or -1.
   int bind(const std::string& host, int port);
