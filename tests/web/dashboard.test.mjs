@@ -1,7 +1,7 @@
 // tests/web/dashboard.test.mjs: the floor dashboard in headless Chromium
 // against a real `edgemes run` — tiles and their colours and values against
 // the API, live updates without layout shift, the machine and line views.
-// Screenshots: floor.png, machine.png, line.png in --artifacts.
+// Screenshots: floor.png, machine.png, line.png, floor-tablet.png, floor-wall.png in --artifacts.
 //
 //   node tests/web/dashboard.test.mjs --edgemes build/bin/edgemes --artifacts DIR
 
@@ -219,6 +219,35 @@ await h.test('the line view shows each machine with the availability and hourly 
   }
   h.assert(diff === '', 'page and its summary reply agree: ' + diff);
   await shot(page, 'line.png');
+});
+
+await h.test('on a tablet and on a 4K wall screen the floor fits the width, shows every tile, and reads larger on the wall', async () => {
+  const b = await h.browser();
+  const configured = floor.lines.flatMap((l) => l.machines).length;
+  const measure = async (viewport, name) => {
+    const p = await h.openPage(b, base + '/', viewport);
+    await h.waitFor('tiles at ' + name, async () => (await p.$$('.tile')).length === configured);
+    const m = await p.evaluate(() => ({
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      font: parseFloat(getComputedStyle(document.querySelector('.tile .kv dd')).fontSize),
+      clipped: [...document.querySelectorAll('.tile')].filter((t) => {
+        const r = t.getBoundingClientRect();
+        return r.left < 0 || r.right > window.innerWidth || r.width < 150;
+      }).length,
+    }));
+    await p.screenshot({ path: path.join(opt.artifacts, 'floor-' + name + '.png'), fullPage: true });
+    const problems = p.problems();
+    h.assert(problems.length === 0, name + ': ' + problems.join('\n'));
+    await p.close();
+    return m;
+  };
+  const tablet = await measure({ width: 768, height: 1024 }, 'tablet');
+  const wall = await measure({ width: 3840, height: 2160 }, 'wall');
+  for (const [name, m] of [['tablet', tablet], ['wall', wall]]) {
+    h.assert(m.overflow <= 0, name + ': no horizontal scrolling, page is ' + m.overflow + ' px too wide');
+    h.assert(m.clipped === 0, name + ': ' + m.clipped + ' tiles cut off or squeezed below 150 px');
+  }
+  h.assert(wall.font > tablet.font * 1.4, 'values read larger on the wall screen: ' + wall.font + ' px vs ' + tablet.font + ' px');
 });
 
 await h.test('the page logged no uncaught exception and no console error', async () => {
