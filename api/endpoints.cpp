@@ -19,22 +19,32 @@ json ms_or_null(int64_t ms) {
   return ms > 0 ? json(ms) : json(nullptr);
 }
 
-json machine_json(const storage::machine_info& m) {
-  return json{
-      {"id", m.ident},
-      {"name", m.name},
-      {"line", m.line_ident},
-      {"type", m.type},
-      {"adapter", m.adapter},
-      {"configured", m.configured},
-      {"status", m.status},
-      {"state", m.state.empty() ? json(nullptr) : json(m.state)},
-      {"state_since", ms_or_null(m.state_since_ms)},
-      {"last_poll", ms_or_null(m.last_poll_ms)},
-      {"last_ok", ms_or_null(m.last_ok_ms)},
-      {"last_error", m.last_error.empty() ? json(nullptr) : json(m.last_error)},
-      {"polls", {{"ok", m.polls_ok}, {"failed", m.polls_failed}, {"problems", m.poll_problems}, {"missed", m.polls_missed}}},
-  };
+// The members of one machine object (the caller opens and closes it).
+void machine_fields(json_out& w, const storage::machine_info& m) {
+  w.key("id").value(m.ident);
+  w.key("name").value(m.name);
+  w.key("line").value(m.line_ident);
+  w.key("type").value(m.type);
+  w.key("adapter").value(m.adapter);
+  w.key("configured").value(m.configured);
+  w.key("status").value(m.status);
+  w.key("state").text_or_null(m.state);
+  w.key("state_since").ms_or_null(m.state_since_ms);
+  w.key("last_poll").ms_or_null(m.last_poll_ms);
+  w.key("last_ok").ms_or_null(m.last_ok_ms);
+  w.key("last_error").text_or_null(m.last_error);
+  w.key("polls").begin_object();
+  w.key("ok").value(m.polls_ok);
+  w.key("failed").value(m.polls_failed);
+  w.key("problems").value(m.poll_problems);
+  w.key("missed").value(m.polls_missed);
+  w.end_object();
+}
+
+// Replies written straight to a string (api/json_out.hpp): for /machines/{id}
+// the nlohmann tree was ~45 % of a request's CPU (docs/BENCHMARKS.md, item 5).
+query_reply ok(json_out& w) {
+  return {200, w.take()};
 }
 
 // Texts from machines (states, error excerpts) may be invalid UTF-8: replace, never throw.
@@ -93,24 +103,35 @@ query_reply machines(storage::reader& db, const std::optional<std::string>& line
     if (!known)
       return actors::error_reply(404, "unknown_line", "no line '" + *line + "'");
   }
-  json arr = json::array();
-  for (const auto& m : db.machines(line))
-    arr.push_back(machine_json(m));
-  return ok({{"machines", arr}});
+  json_out w;
+  w.begin_object().key("machines").begin_array();
+  for (const auto& m : db.machines(line)) {
+    w.begin_object();
+    machine_fields(w, m);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return ok(w);
 }
 
 query_reply machine(storage::reader& db, const std::string& ident) {
   auto m = db.machine(ident);
   if (!m)
     return no_machine(ident);
-  json body = machine_json(*m);
-  json metrics = json::object();
+  json_out w;
+  w.begin_object();
+  machine_fields(w, *m);
+  w.key("metrics").begin_object();
   for (const auto& v : db.latest(m->id)) {
-    metrics[v.metric] = v.has_value ? json{{"value", v.value}, {"ts", v.ts_ms}}
-                                    : json{{"value", nullptr}, {"ts", nullptr}};
+    w.key(v.metric).begin_object();
+    if (v.has_value)
+      w.key("value").value(v.value).key("ts").value(v.ts_ms);
+    else
+      w.key("value").null().key("ts").null();
+    w.end_object();
   }
-  body["metrics"] = metrics;
-  return ok(body);
+  w.end_object().end_object();
+  return ok(w);
 }
 
 query_reply samples(storage::reader& db, const std::string& ident, const std::string& metric,
@@ -137,16 +158,19 @@ query_reply series(storage::reader& db, const std::string& ident, const std::str
   if (ref.error)
     return *ref.error;
   auto buckets = db.series(ref.machine.id, ref.slot, range.from_ms, range.to_ms, step_ms, agg);
-  json points = json::array();
+  json_out w;
+  w.begin_object();
+  w.key("machine").value(ident);
+  w.key("metric").value(metric);
+  w.key("from").value(range.from_ms);
+  w.key("to").value(range.to_ms);
+  w.key("step_ms").value(step_ms);
+  w.key("agg").value(aggregate_name(agg));
+  w.key("points").begin_array();
   for (const auto& b : buckets)
-    points.push_back(json::array({b.ts_ms, b.value}));
-  return ok({{"machine", ident},
-             {"metric", metric},
-             {"from", range.from_ms},
-             {"to", range.to_ms},
-             {"step_ms", step_ms},
-             {"agg", aggregate_name(agg)},
-             {"points", std::move(points)}});
+    w.begin_array().value(b.ts_ms).value(b.value).end_array();
+  w.end_array().end_object();
+  return ok(w);
 }
 
 query_reply states(storage::reader& db, const std::string& ident, time_range range,
@@ -309,7 +333,7 @@ int64_t default_step_ms(int64_t span_ms) {
 
 namespace {
 
-// The tile of one machine: its machine_json fields (the ones a tile shows), then
+// The tile of one machine: its machine_fields (the ones a tile shows), then
 // the dashboard's. Written with json_out: this runs for every machine of the
 // floor every 1-2 s per open page.
 void tile_json(json_out& out, const storage::machine_info& m, const config::dashboard_config& dash,

@@ -1,4 +1,4 @@
-// api/json_out: a small streaming JSON writer for the dashboard's hot replies.
+// api/json_out: a small streaming JSON writer for the API's hot replies.
 //
 // /floor and /floor/sparklines are asked every 1-2 s by each wall screen and
 // hold a few thousand values for 200 machines. Built as an nlohmann tree, 70 %
@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -42,6 +43,15 @@ public:
     return *this;
   }
 
+  // A member name from data (a metric name): escaped like any string.
+  json_out& key(const std::string& name) {
+    separate();
+    string(name);
+    out_ += ':';
+    after_key_ = true;
+    return *this;
+  }
+
   json_out& value(const std::string& s) {
     separate();
     string(s);
@@ -54,6 +64,8 @@ public:
     return *this;
   }
   json_out& value(double v) {
+    if (!std::isfinite(v))
+      return null();  // as nlohmann writes NaN and infinities: JSON has no such numbers
     separate();
     char buf[32];
     auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
