@@ -19,14 +19,16 @@ json ms_or_null(int64_t ms) {
   return ms > 0 ? json(ms) : json(nullptr);
 }
 
-// The members of one machine object (the caller opens and closes it).
-void machine_fields(json_out& w, const storage::machine_info& m) {
+// Who a machine is: the first members of every machine object.
+void identity_fields(json_out& w, const storage::machine_info& m) {
   w.key("id").value(m.ident);
   w.key("name").value(m.name);
   w.key("line").value(m.line_ident);
   w.key("type").value(m.type);
-  w.key("adapter").value(m.adapter);
-  w.key("configured").value(m.configured);
+}
+
+// How its polling goes: /machines and the floor's tiles show the same members.
+void status_fields(json_out& w, const storage::machine_info& m) {
   w.key("status").value(m.status);
   w.key("state").text_or_null(m.state);
   w.key("state_since").ms_or_null(m.state_since_ms);
@@ -39,6 +41,14 @@ void machine_fields(json_out& w, const storage::machine_info& m) {
   w.key("problems").value(m.poll_problems);
   w.key("missed").value(m.polls_missed);
   w.end_object();
+}
+
+// The members of one machine object (the caller opens and closes it).
+void machine_fields(json_out& w, const storage::machine_info& m) {
+  identity_fields(w, m);
+  w.key("adapter").value(m.adapter);
+  w.key("configured").value(m.configured);
+  status_fields(w, m);
 }
 
 // Replies written straight to a string (api/json_out.hpp): for /machines/{id}
@@ -333,28 +343,14 @@ int64_t default_step_ms(int64_t span_ms) {
 
 namespace {
 
-// The tile of one machine: its machine_fields (the ones a tile shows), then
+// The tile of one machine: who it is and its polling status (as /machines), then
 // the dashboard's. Written with json_out: this runs for every machine of the
 // floor every 1-2 s per open page.
 void tile_json(json_out& out, const storage::machine_info& m, const config::dashboard_config& dash,
                const std::vector<storage::slot_value>& values) {
   out.begin_object();
-  out.key("id").value(m.ident);
-  out.key("name").value(m.name);
-  out.key("line").value(m.line_ident);
-  out.key("type").value(m.type);
-  out.key("status").value(m.status);
-  out.key("state").text_or_null(m.state);
-  out.key("state_since").ms_or_null(m.state_since_ms);
-  out.key("last_poll").ms_or_null(m.last_poll_ms);
-  out.key("last_ok").ms_or_null(m.last_ok_ms);
-  out.key("last_error").text_or_null(m.last_error);
-  out.key("polls").begin_object();
-  out.key("ok").value(m.polls_ok);
-  out.key("failed").value(m.polls_failed);
-  out.key("problems").value(m.poll_problems);
-  out.key("missed").value(m.polls_missed);
-  out.end_object();
+  identity_fields(out, m);
+  status_fields(out, m);
   out.key("sparkline").text_or_null(dash.sparkline);
   out.key("key_metrics").begin_array();
   for (size_t i = 0; i < dash.key_metrics.size(); ++i) {

@@ -25,6 +25,21 @@ stmt_ptr prepare(sqlite3* db, const char* sql) {
   return stmt_ptr(s);
 }
 
+void fail_read(sqlite3* db, int rc, const char* what) {
+  if (rc == SQLITE_INTERRUPT)
+    throw db_error(SQLITE_INTERRUPT, std::string(what) + ": query interrupted: deadline passed");
+  fail(db, rc, what);
+}
+
+bool next_row(sqlite3* db, sqlite3_stmt* s, const char* what) {
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    return true;
+  if (rc == SQLITE_DONE)
+    return false;
+  fail_read(db, rc, what);
+}
+
 std::string column_text(sqlite3_stmt* s, int col) {
   auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
   return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, col))) : std::string();

@@ -39,6 +39,13 @@ private:
   sqlite3_stmt* s_;
 };
 
+// A read statement's failure as db_error; SQLITE_INTERRUPT is a reader's
+// deadline passing (reader::set_deadline) and says so.
+[[noreturn]] void fail_read(sqlite3* db, int rc, const char* what);
+
+// Steps `s`: true for a row, false when done; throws (fail_read) otherwise.
+bool next_row(sqlite3* db, sqlite3_stmt* s, const char* what);
+
 // Column text as std::string ("" for NULL).
 std::string column_text(sqlite3_stmt* s, int col);
 

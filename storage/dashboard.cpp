@@ -7,21 +7,10 @@
 
 namespace edgemes::storage {
 
+using detail::next_row;
 using detail::stmt_ptr;
 
 namespace {
-
-// Steps `s`: true for a row, false when done, throws otherwise.
-bool next_row(sqlite3* db, sqlite3_stmt* s, const char* what) {
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    return true;
-  if (rc == SQLITE_DONE)
-    return false;
-  if (rc == SQLITE_INTERRUPT)
-    throw db_error(SQLITE_INTERRUPT, std::string(what) + ": query interrupted: deadline passed");
-  detail::fail(db, rc, what);
-}
 
 // Steps the rows of `s` (newest or oldest first) and keeps, per slot, the
 // first value found; stops when every slot has one.

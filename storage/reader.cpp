@@ -30,6 +30,7 @@
 
 namespace edgemes::storage {
 
+using detail::next_row;
 using detail::stmt_ptr;
 
 namespace {
@@ -41,23 +42,6 @@ const char* const machine_columns =
     "FROM machines m JOIN lines l ON l.id = m.line_id "
     "LEFT JOIN state_changes s ON s.machine_id = m.id "
     "AND s.ts = (SELECT max(ts) FROM state_changes WHERE machine_id = m.id) ";
-
-// A statement failure as db_error; an interrupt is the deadline passing.
-[[noreturn]] void raise(sqlite3* db, int rc, const char* what) {
-  if (rc == SQLITE_INTERRUPT)
-    throw db_error(SQLITE_INTERRUPT, std::string(what) + ": query interrupted: deadline passed");
-  detail::fail(db, rc, what);
-}
-
-// Steps `s`: true for a row, false when done, throws otherwise.
-bool next_row(sqlite3* db, sqlite3_stmt* s, const char* what) {
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    return true;
-  if (rc == SQLITE_DONE)
-    return false;
-  raise(db, rc, what);
-}
 
 machine_info read_machine(sqlite3_stmt* s) {
   machine_info m;
@@ -305,7 +289,7 @@ std::vector<latest_value> reader::latest(int64_t machine_id, int max_rows) {
   {
     detail::reset_on_exit r(st.begin.get());
     if (int rc = sqlite3_step(st.begin.get()); rc != SQLITE_DONE)
-      raise(db_, rc, "latest: begin");
+      detail::fail_read(db_, rc, "latest: begin");
   }
   try {
     std::vector<metric_info> metrics = this->metrics(machine_id);
@@ -336,7 +320,7 @@ std::vector<latest_value> reader::latest(int64_t machine_id, int max_rows) {
     sqlite3_reset(s);
     detail::reset_on_exit commit_guard(st.commit.get());
     if (int rc = sqlite3_step(st.commit.get()); rc != SQLITE_DONE)
-      raise(db_, rc, "latest: commit");
+      detail::fail_read(db_, rc, "latest: commit");
     return out;
   } catch (...) {
     if (!sqlite3_get_autocommit(db_)) {
@@ -453,7 +437,7 @@ std::vector<bucket> reader::series(int64_t machine_id, int slot, int64_t from_ms
   if (own_txn) {
     detail::reset_on_exit r(st.begin.get());
     if (int rc = sqlite3_step(st.begin.get()); rc != SQLITE_DONE)
-      raise(db_, rc, "series: begin");
+      detail::fail_read(db_, rc, "series: begin");
   }
   try {
     int64_t split = whole_from;  // rollups for [whole_from, split)
@@ -476,7 +460,7 @@ std::vector<bucket> reader::series(int64_t machine_id, int slot, int64_t from_ms
     if (own_txn) {
       detail::reset_on_exit commit_guard(st.commit.get());
       if (int rc = sqlite3_step(st.commit.get()); rc != SQLITE_DONE)
-        raise(db_, rc, "series: commit");
+        detail::fail_read(db_, rc, "series: commit");
     }
   } catch (...) {
     if (own_txn && !sqlite3_get_autocommit(db_)) {
