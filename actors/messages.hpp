@@ -3,7 +3,8 @@
 //   poller --poll_report--> writer          (one per poll; samples reserved in ingest_gauge)
 //   main   --stop_atom----> poller          (finish the poll in flight, send it, quit; replies done)
 //   main   --stop_atom----> writer          (commit all, TRUNCATE checkpoint, close; replies final stats)
-//   http   --read_job-----> query dispatcher --read_job--> query worker  (replies query_reply)
+//   http   --read_job-----> query worker   (query_pool picks the worker; the reply goes to
+//                                            the job's reply_slot)
 //
 // The message types are local-only for now (CAF_ALLOW_UNSAFE_MESSAGE_TYPE):
 // pollers on other boxes will need inspect() overloads and registration.
@@ -18,8 +19,12 @@
 #include <caf/typed_actor.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 namespace edgemes::actors {
@@ -51,16 +56,46 @@ struct query_reply {
   std::string body;      // JSON
 };
 
+// Where a query worker puts its reply for a caller that waits on a plain
+// thread (an HTTP thread): a one-shot slot, shared by both sides, so a caller
+// that gave up waiting leaves nothing dangling. No CAF response message, no
+// scoped_actor and no request timer per query (each was a thread wake-up).
+class reply_slot {
+public:
+  void deliver(query_reply r) {
+    {
+      std::lock_guard<std::mutex> lock(mtx_);
+      reply_ = std::move(r);
+      done_ = true;
+    }
+    cv_.notify_one();
+  }
+  // The reply, or nothing when none came within `wait`.
+  std::optional<query_reply> wait_for(std::chrono::milliseconds wait) {
+    std::unique_lock<std::mutex> lock(mtx_);
+    if (!cv_.wait_for(lock, wait, [this] { return done_; }))
+      return std::nullopt;
+    return std::move(reply_);
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  query_reply reply_;
+};
+
 struct read_job {
   std::function<query_reply(storage::reader&)> run;
   std::chrono::steady_clock::time_point deadline;
+  std::shared_ptr<reply_slot> reply_to;  // the worker delivers its reply here
 };
 
 using writer_actor = caf::typed_actor<caf::reacts_to<poll_report>,
                                       caf::reacts_to<flush_atom>,
                                       caf::replies_to<stop_atom>::with<writer_totals>>;
 
-using query_actor = caf::typed_actor<caf::replies_to<read_job>::with<query_reply>>;
+using query_actor = caf::typed_actor<caf::reacts_to<read_job>>;
 
 } // namespace edgemes::actors
 

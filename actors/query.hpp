@@ -1,30 +1,65 @@
-// actors/query: read-only query workers and the dispatcher in front of them.
+// actors/query: read-only query workers, and the admission in front of them.
 //
 // Each worker is detached (its own thread: SQLite reads block) and owns one
 // storage::reader — a read-only connection that can neither write nor
-// checkpoint. The dispatcher hands each read_job to an idle worker; when all
-// are busy it queues up to max_pending jobs (FIFO) and answers the rest at
-// once with 503 "overloaded". A job whose deadline passed while queued is
-// answered 503 without running; a running job past its deadline is
-// interrupted by the reader (SQLITE_INTERRUPT -> 503).
+// checkpoint. query_pool::run sends a read_job straight to the least busy
+// worker from the caller's thread and waits on the job's reply_slot for the
+// worker's reply: two thread hand-offs per request (caller -> worker ->
+// caller). An earlier dispatcher actor in between, a scoped_actor per request
+// and its request timer on CAF's clock thread cost four more wake-ups, and on
+// this 2-core box every wake-up is a futex call and a context switch
+// (docs/BENCHMARKS.md, "API under ingest").
 //
-// Messages (query_actor): read_job -> query_reply.
+// Admission: at most workers + max_pending jobs are admitted at once (running
+// or waiting in a worker's mailbox); the rest are answered at once with 503
+// "overloaded". A job whose deadline passed while it waited is answered 503
+// without running; a running job past its deadline is interrupted by the
+// reader (SQLITE_INTERRUPT -> 503).
+//
+// Messages (query_actor, one per worker): read_job (reply to its reply_slot).
 #pragma once
 
 #include "actors/messages.hpp"
 
 #include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
 namespace edgemes::actors {
 
-// Spawns one worker per reader and the dispatcher; returns the dispatcher.
-// Exiting the dispatcher (exit message) exits the workers too.
-query_actor spawn_query_pool(caf::actor_system& sys,
-                             std::vector<std::unique_ptr<storage::reader>> readers,
-                             size_t max_pending);
+class query_pool {
+public:
+  query_pool(caf::actor_system& sys, std::vector<std::unique_ptr<storage::reader>> readers,
+             size_t max_pending);
+  ~query_pool();  // stop()
+  query_pool(const query_pool&) = delete;
+  query_pool& operator=(const query_pool&) = delete;
+
+  // Runs `job` on a worker and waits at most `wait` for its reply (503
+  // "timeout" after that). Thread-safe; blocks the calling thread, so never
+  // call it from a CAF scheduler thread.
+  query_reply run(read_job job, std::chrono::milliseconds wait);
+
+  // Exits the workers (each finishes the job it runs); run() answers 503 after.
+  void stop();
+
+  size_t workers() const { return workers_.size(); }
+
+private:
+  struct worker {
+    query_actor handle;
+    std::shared_ptr<std::atomic<int>> load;  // jobs admitted to it and not finished
+  };
+  caf::actor_system& sys_;
+  std::vector<worker> workers_;
+  std::shared_ptr<std::atomic<size_t>> admitted_;  // over all workers
+  size_t limit_;
+  std::atomic<bool> stopped_{false};
+};
 
 // The JSON body of an API error: {"error": {"code": ..., "message": ...}}.
 query_reply error_reply(int status, const std::string& code, const std::string& message);

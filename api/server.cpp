@@ -1,6 +1,7 @@
 #include "api/server.hpp"
 
 #include "actors/query.hpp"
+#include "api/listen_socket.hpp"
 #include "api/endpoints.hpp"
 #include "api/params.hpp"
 #include "api/shifts.hpp"
@@ -105,7 +106,7 @@ bool tokens_equal(const std::string& presented, const std::string& expected) {
   return diff == 0;
 }
 
-server::server(caf::actor_system& sys, actors::query_actor queries,
+server::server(caf::actor_system& sys, std::shared_ptr<actors::query_pool> queries,
                std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings)
     : sys_(sys), queries_(std::move(queries)), gauge_(std::move(gauge)),
       settings_(std::move(settings)), http_(std::make_unique<httplib::Server>()),
@@ -131,12 +132,17 @@ bool server::bind(std::string* error) {
     log::warn("api", "serving on " + settings_.bind +
                          " without api.token: anyone who can reach this address can read "
                          "every machine's data; set api.token or bind to 127.0.0.1");
+  listen_ = std::make_unique<listen_socket>();
+  listen_->install(*http_);
   if (settings_.port == 0) {
     port_ = http_->bind_to_any_port(settings_.bind.c_str());
-    if (port_ > 0)
+    if (port_ > 0) {
+      listen_->raise_backlog();
       return true;
+    }
   } else if (http_->bind_to_port(settings_.bind.c_str(), settings_.port)) {
     port_ = settings_.port;
+    listen_->raise_backlog();
     return true;
   }
   if (error)
@@ -173,17 +179,8 @@ void server::routes() {
       return send_error(res, 503, "overloaded",
                         "too many API requests waiting for queries (" +
                             std::to_string(max_waiting) + "); retry shortly");
-    actors::read_job job{std::move(fn), std::chrono::steady_clock::now() + timeout};
-    caf::scoped_actor self{sys_};
-    query_reply reply;
-    self->request(queries_, timeout + std::chrono::milliseconds(250), std::move(job))
-        .receive([&](query_reply& r) { reply = std::move(r); },
-                 [&](caf::error& err) {
-                   reply = actors::error_reply(503, "timeout",
-                                               "no answer from the query workers in time (" +
-                                                   caf::to_string(err) + ")");
-                 });
-    send(res, reply);
+    actors::read_job job{std::move(fn), std::chrono::steady_clock::now() + timeout, nullptr};
+    send(res, queries_->run(std::move(job), timeout + std::chrono::milliseconds(250)));
   };
 
   // Machine id from the path: anything that is not a valid id cannot exist.

@@ -28,6 +28,7 @@
 
 #include "actors/ingest.hpp"
 #include "actors/messages.hpp"
+#include "actors/query.hpp"
 #include "config/config.hpp"
 #include "storage/database.hpp"
 
@@ -44,6 +45,8 @@ class Server;
 }
 
 namespace edgemes::api {
+
+class listen_socket;
 
 struct server_settings {
   std::string site;
@@ -74,7 +77,7 @@ bool tokens_equal(const std::string& presented, const std::string& expected);
 
 class server {
 public:
-  server(caf::actor_system& sys, actors::query_actor queries,
+  server(caf::actor_system& sys, std::shared_ptr<actors::query_pool> queries,
          std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings);
   ~server();  // stop()
   server(const server&) = delete;
@@ -91,10 +94,11 @@ public:
 private:
   void routes();
   caf::actor_system& sys_;
-  actors::query_actor queries_;
+  std::shared_ptr<actors::query_pool> queries_;
   std::shared_ptr<actors::ingest_gauge> gauge_;
   server_settings settings_;
   std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<listen_socket> listen_;  // api/listen_socket.hpp
   std::thread thread_;
   int port_ = 0;
   int64_t started_ms_ = 0;

@@ -156,8 +156,8 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   ws.checkpoint_interval_ms = cfg.database.checkpoint_interval_ms;
   ws.retention_ms = cfg.database.retention_days * 86400000LL;
   auto writer = actors::spawn_writer(sys, std::move(db), ws, gauge);
-  auto queries = actors::spawn_query_pool(sys, std::move(readers),
-                                          static_cast<size_t>(cfg.api.max_pending));
+  auto queries = std::make_shared<actors::query_pool>(sys, std::move(readers),
+                                                      static_cast<size_t>(cfg.api.max_pending));
 
   size_t http_machines = 0;
   for (const auto& p : plans)
@@ -263,7 +263,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
             [&](caf::error& err) {
               log::error("edgemes", "writer did not stop cleanly: " + caf::to_string(err));
             });
-    caf::anon_send_exit(queries, caf::exit_reason::user_shutdown);
+    queries->stop();
   }
   sys.await_all_actors_done();
   return serving ? 0 : 1;

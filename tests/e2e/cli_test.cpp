@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <csignal>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -112,6 +113,83 @@ TEST_CASE("run names the address when the API port is taken", "[e2e][cli]") {
   INFO(r.output);
   CHECK(r.code == 1);
   CHECK(r.output.find("cannot listen on 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+}
+
+TEST_CASE("run does not share its API port with a socket bound with SO_REUSEPORT",
+          "[e2e][cli]") {
+  // cpp-httplib's default socket options set SO_REUSEPORT: a second daemon
+  // (or anything else with that option) would bind the same port and take
+  // half of the connections. edgemes must refuse the port instead.
+  temp_dir dir;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  auto r = run_cli(dir, {"run", "--port", std::to_string(port), "--db", dir.file("d.db")});
+  ::close(fd);
+  INFO(r.output);
+  CHECK(r.code == 1);
+  CHECK(r.output.find("cannot listen on 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+}
+
+TEST_CASE("a burst of 40 connects completes its handshakes while the daemon is busy",
+          "[e2e][cli]") {
+  // cpp-httplib listens with a backlog of 5: connects beyond it are dropped
+  // until the accept thread catches up and retried after 1 s (SYN) or 200 ms
+  // and more (the first request). The daemon raises the backlog. Stopping it
+  // with SIGSTOP stands in for an accept thread that waits for a core.
+  temp_dir dir;
+  int port = free_port();
+  process p{{binary("edgemes"), "run", "--port", std::to_string(port), "--db", dir.file("d.db")},
+            dir.file("daemon.log")};
+  REQUIRE(wait_until([&] { return http_get(port, "/api/v1/health").status == 200; },
+                     std::chrono::seconds(20)));
+  p.signal(SIGSTOP);
+  std::vector<int> fds;
+  for (int i = 0; i < 40; ++i) {
+    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    REQUIRE(s >= 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(static_cast<uint16_t>(port));
+    ::connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to);  // EINPROGRESS
+    fds.push_back(s);
+  }
+  // Established within 500 ms: writable with no socket error.
+  std::vector<pollfd> pfds;
+  for (int s : fds)
+    pfds.push_back({s, POLLOUT, 0});
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  int established = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    ::poll(pfds.data(), pfds.size(), 20);
+    established = 0;
+    for (auto& pf : pfds) {
+      int err = -1;
+      socklen_t l = sizeof err;
+      if ((pf.revents & POLLOUT) && ::getsockopt(pf.fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 &&
+          err == 0)
+        ++established;
+    }
+    if (established == 40)
+      break;
+  }
+  p.signal(SIGCONT);
+  for (int s : fds)
+    ::close(s);
+  CHECK(established == 40);
+  CHECK(http_get(port, "/api/v1/health").status == 200);
+  p.signal(SIGTERM);
+  CHECK(p.wait(std::chrono::seconds(20)) == 0);
 }
 
 TEST_CASE("the embedded demo serves every machine at once and stops with exit code 0",

@@ -69,7 +69,7 @@ int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines) {
   actors::writer_settings ws;  // daemon defaults: 5000 samples/txn, 200 ms flush
   auto writer = actors::spawn_writer(sys, std::move(db), ws, gauge);
   const size_t max_pending = 256;
-  auto queries = actors::spawn_query_pool(sys, std::move(readers), max_pending);
+  auto queries = std::make_shared<actors::query_pool>(sys, std::move(readers), max_pending);
   auto pool = std::make_shared<adapters::blocking_pool>(0, 16);
 
   api::server_settings as;
@@ -153,7 +153,7 @@ int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines) {
       caf::anon_send_exit(p, caf::exit_reason::kill);
     self->request(writer, std::chrono::minutes(1), actors::stop_atom::value)
         .receive([](actors::writer_totals&) {}, [](caf::error&) {});
-    caf::anon_send_exit(queries, caf::exit_reason::user_shutdown);
+    queries->stop();
   }
   std::printf("%s\n", r.json().dump().c_str());
   return r.reader_errors > 0 ? 1 : 0;

@@ -68,9 +68,12 @@ server::server(const std::vector<machine_spec>& machines, uint64_t seed, int64_t
 }
 
 int server::bind(const std::string& host, int port) {
-  if (port == 0)
-    return http_.bind_to_any_port(host.c_str());
-  return http_.bind_to_port(host.c_str(), port) ? port : -1;
+  listen_.install(http_);
+  int bound = port == 0 ? http_.bind_to_any_port(host.c_str())
+                        : (http_.bind_to_port(host.c_str(), port) ? port : -1);
+  if (bound > 0)
+    listen_.raise_backlog();
+  return bound;
 }
 
 bool server::listen() { return http_.listen_after_bind(); }
