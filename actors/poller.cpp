@@ -22,6 +22,7 @@ struct poll_outcome {
   bool ok = false;
   std::string error;
   int64_t took_ms = 0;  // time the poll held its thread
+  std::chrono::steady_clock::time_point started;
   adapters::extractor::result extracted;
 };
 
@@ -40,6 +41,7 @@ poll_outcome run_poll(adapters::source& src, const adapters::extractor& ex, int6
   poll_outcome out;
   out.ts_ms = ts;
   auto t0 = std::chrono::steady_clock::now();
+  out.started = t0;
   auto reply = src.poll();
   out.took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - t0).count();
@@ -63,7 +65,8 @@ struct poller_state {
   storage::status_row status;
   int64_t failures = 0;             // consecutive
   int64_t slow_failures = 0;        // consecutive timeouts/hangs: only these back off
-  bool in_flight = false;
+  bool in_flight = false;           // a poll runs, or is held by the pool until due
+  uint64_t ticket = 0;              // the held poll's blocking_pool ticket
   bool stopping = false;
   std::chrono::steady_clock::time_point started;
   std::chrono::steady_clock::time_point due;  // start of the current schedule slot
@@ -158,8 +161,29 @@ struct poller_state {
   }
 };
 
-caf::behavior poller_impl(caf::stateful_actor<poller_state>* self,
-                          std::shared_ptr<poller_parts> init) {
+using poller_actor = caf::stateful_actor<poller_state>;
+
+// A blocking source's next poll, held by the pool until `due` (its timer
+// replaces a CAF timer and tick message per poll). The pool thread runs the
+// poll and sends the outcome; a full pool queue fails this poll at once.
+void schedule_blocking(poller_actor* self, std::chrono::steady_clock::time_point due) {
+  auto& st = self->state;
+  st.in_flight = true;
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto src = st.parts.source;
+  auto ex = st.parts.extractor;
+  st.ticket = st.parts.pool->submit_at(
+      due, [me, src, ex] { caf::anon_send(me, poll_atom::value, run_poll(*src, *ex, wall_ms())); });
+  if (st.ticket == 0) {
+    poll_outcome o;
+    o.ts_ms = wall_ms();
+    o.started = std::chrono::steady_clock::now();
+    o.error = "poll not started: all HTTP poll workers busy and their queue full";
+    self->send(self, poll_atom::value, std::move(o));
+  }
+}
+
+caf::behavior poller_impl(poller_actor* self, std::shared_ptr<poller_parts> init) {
   auto& st = self->state;
   st.parts = std::move(*init);
   st.status.machine_id = st.parts.binding.machine_id;
@@ -168,53 +192,54 @@ caf::behavior poller_impl(caf::stateful_actor<poller_state>* self,
     st.value_slots = std::max(st.value_slots, slot + 1);
   st.due = std::chrono::steady_clock::now() +
            std::chrono::milliseconds(st.parts.settings.start_delay_ms);
-  self->delayed_send(self, std::chrono::milliseconds(st.parts.settings.start_delay_ms),
-                     tick_atom::value);
+  if (st.parts.source->blocking())
+    schedule_blocking(self, st.due);
+  else
+    self->delayed_send(self, std::chrono::milliseconds(st.parts.settings.start_delay_ms),
+                       tick_atom::value);
   auto finish_stop = [self] {
     if (self->state.stop_promise.pending())
       self->state.stop_promise.deliver(done_atom::value);
     self->quit();
   };
   return {
-    [self](tick_atom) {
+    [self](tick_atom) {  // non-blocking sources only
       auto& st = self->state;
       if (st.stopping || st.in_flight)
         return;
       st.in_flight = true;
       st.started = std::chrono::steady_clock::now();
       st.take_slot(st.started);
-      auto ts = wall_ms();
-      if (!st.parts.source->blocking()) {
-        auto outcome = run_poll(*st.parts.source, *st.parts.extractor, ts);
-        self->send(self, poll_atom::value, std::move(outcome));
-        return;
-      }
-      auto me = caf::actor_cast<caf::actor>(self);
-      auto src = st.parts.source;
-      auto ex = st.parts.extractor;
-      bool queued = st.parts.pool->submit([me, src, ex, ts] {
-        caf::anon_send(me, poll_atom::value, run_poll(*src, *ex, ts));
-      });
-      if (!queued) {
-        poll_outcome o;
-        o.ts_ms = ts;
-        o.error = "poll not started: all HTTP poll workers busy and their queue full";
-        self->send(self, poll_atom::value, std::move(o));
-      }
+      auto outcome = run_poll(*st.parts.source, *st.parts.extractor, wall_ms());
+      self->send(self, poll_atom::value, std::move(outcome));
     },
     [self, finish_stop](poll_atom, poll_outcome& o) {
       auto& st = self->state;
       st.in_flight = false;
+      st.ticket = 0;
+      if (st.parts.source->blocking()) {
+        // Held by the pool until due: the slot is taken when the poll started.
+        st.started = o.started;
+        st.take_slot(o.started);
+      }
       st.handle(o);
       if (st.stopping) {
         finish_stop();
         return;
       }
-      self->delayed_send(self, st.next_delay(), tick_atom::value);
+      auto delay = st.next_delay();
+      if (st.parts.source->blocking())
+        schedule_blocking(self, st.due);
+      else
+        self->delayed_send(self, delay, tick_atom::value);
     },
     [self, finish_stop](stop_atom) -> caf::result<done_atom> {
       auto& st = self->state;
       st.stopping = true;
+      if (st.in_flight && st.ticket != 0 && st.parts.pool->cancel(st.ticket)) {
+        st.in_flight = false;  // held, not started: it never will
+        st.ticket = 0;
+      }
       if (!st.in_flight) {
         self->quit();
         return done_atom::value;

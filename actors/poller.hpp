@@ -2,9 +2,11 @@
 //
 // Owns the machine's adapter source and extractor. A poll is stamped with the
 // wall-clock time (epoch ms) at which it started. Non-blocking sources (sim)
-// are polled inline; blocking ones (http_json) run on the shared
-// blocking_pool, never on a CAF scheduler thread, and report back by message.
-// At most one poll per machine is in flight. Polls keep an absolute schedule:
+// are polled inline on a CAF timer tick; blocking ones (http_json) are handed
+// to the shared blocking_pool with the time they are due (submit_at), run on
+// a pool thread — never on a CAF scheduler thread — when due (or up to the
+// pool's 5 ms coalescing window early) and report back by message. At most one
+// poll per machine is in flight or held. Polls keep an absolute schedule:
 // slot k starts at first + k * interval, whatever a poll took or however late
 // a timer fired. A poll starts in the slot it fires in; every slot that passed
 // whole without a poll starting in it (a poll that took longer than the
@@ -35,8 +37,9 @@
 // Each poll's samples are reserved in the ingest gauge before being sent to
 // the writer; a refused reservation drops them (counted there).
 //
-// Messages: stop_atom -> done_atom: stop polling, wait for the poll in
-// flight (bounded by the source's timeout), send its report, then quit.
+// Messages: stop_atom -> done_atom: stop polling (a poll the pool still holds
+// is cancelled), wait for the poll in flight (bounded by the source's
+// timeout), send its report, then quit.
 #pragma once
 
 #include "actors/ingest.hpp"

@@ -1,42 +1,80 @@
-// adapters/blocking_pool: a fixed set of threads for blocking polls.
+// adapters/blocking_pool: a fixed set of threads for blocking polls, and the
+// timer that starts them.
 //
 // Blocking I/O (an HTTP GET with a 2 s timeout) must never run on CAF's
 // scheduler threads. Pollers submit their blocking poll here; one shared FIFO
 // queue feeds `threads` workers, so a hanging machine holds one worker for at
 // most its timeout and never queues other machines behind it on a fixed thread.
-// The queue is bounded: submit() returns false when `max_queue` jobs wait.
-// Thread-safe.
+//
+// submit_at() holds a job until it is due. One timer thread moves due jobs to
+// the FIFO, and with them every job due within `coalesce` after: at 2 667
+// polls/s a per-poll timer (CAF's clock thread, then a tick message, then a
+// hand-off to this pool) was three thread wake-ups per poll, and each
+// wake-up costs a futex call and a context switch (docs/BENCHMARKS.md).
+// Coalescing starts a poll at most `coalesce` early and wakes the timer at
+// most once per window.
+//
+// The queue is bounded: submit()/submit_at() refuse when `max_queue` jobs
+// wait (due or not). Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace edgemes::adapters {
 
 class blocking_pool {
 public:
-  blocking_pool(size_t threads, size_t max_queue);
+  using clock_type = std::chrono::steady_clock;
+
+  blocking_pool(size_t threads, size_t max_queue,
+                std::chrono::milliseconds coalesce = std::chrono::milliseconds(5));
   ~blocking_pool();  // stop(): waits for running jobs, drops queued ones
   blocking_pool(const blocking_pool&) = delete;
   blocking_pool& operator=(const blocking_pool&) = delete;
 
+  // Runs `job` as soon as a worker is free; false when the queue is full.
   bool submit(std::function<void()> job);
+
+  // Runs `job` once `due` has come (or up to `coalesce` before it). Returns a
+  // ticket for cancel(), or 0 when the queue is full or the pool stops.
+  uint64_t submit_at(clock_type::time_point due, std::function<void()> job);
+
+  // Removes a job submit_at() still holds: true when it will never run,
+  // false when it already went to a worker (or never existed).
+  bool cancel(uint64_t ticket);
+
   void stop();
-  size_t queued() const;
+  size_t queued() const;     // due jobs waiting for a worker
+  size_t scheduled() const;  // jobs held until they are due
   size_t busy() const;
 
 private:
   void run();
+  void run_timer();
   mutable std::mutex mtx_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;        // workers: a due job is queued
+  std::condition_variable timer_cv_;  // the timer: an earlier job, or stop
   std::deque<std::function<void()>> queue_;
+  std::set<std::pair<clock_type::time_point, uint64_t>> order_;  // (due, ticket)
+  std::unordered_map<uint64_t, std::pair<clock_type::time_point, std::function<void()>>> timed_;
+  clock_type::time_point timer_wakes_ = clock_type::time_point::min();  // when the timer sleeps until
+  uint64_t next_ticket_ = 1;
   std::vector<std::thread> threads_;
+  std::thread timer_;
   size_t max_queue_;
+  std::chrono::milliseconds coalesce_;
   size_t busy_ = 0;
   bool stopping_ = false;
 };

@@ -6,6 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 using edgemes::adapters::blocking_pool;
 using edgemes::test::wait_until;
@@ -96,4 +100,113 @@ TEST_CASE("blocking_pool survives a job that throws", "[adapters][blocking_pool]
   REQUIRE(pool.submit([] { throw std::runtime_error("boom"); }));
   REQUIRE(pool.submit([&] { ran = true; }));
   REQUIRE(wait_until([&] { return ran.load(); }, 5s));
+}
+
+namespace {
+using steady = std::chrono::steady_clock;
+
+// When each job of a test started, in the order they started.
+struct start_log {
+  std::mutex m;
+  std::vector<std::pair<int, steady::time_point>> starts;
+  void add(int id) {
+    std::lock_guard<std::mutex> lock(m);
+    starts.emplace_back(id, steady::now());
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(m);
+    return starts.size();
+  }
+};
+} // namespace
+
+TEST_CASE("blocking_pool submit_at runs held jobs in due order, never before they are due",
+          "[adapters][blocking_pool]") {
+  blocking_pool pool(1, 10, 0ms);
+  start_log log;
+  auto t0 = steady::now();
+  std::vector<std::pair<int, steady::time_point>> dues{
+      {3, t0 + 300ms}, {1, t0 + 100ms}, {2, t0 + 200ms}};
+  for (auto& [id, due] : dues)
+    REQUIRE(pool.submit_at(due, [&log, id = id] { log.add(id); }) != 0);
+  CHECK(pool.scheduled() == 3);
+  REQUIRE(wait_until([&] { return log.size() == 3; }, 5s));
+  CHECK(pool.scheduled() == 0);
+  std::lock_guard<std::mutex> lock(log.m);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(log.starts[i].first == static_cast<int>(i + 1));
+    CHECK(log.starts[i].second >= t0 + std::chrono::milliseconds(100 * (i + 1)));
+  }
+}
+
+TEST_CASE("blocking_pool submit_at starts jobs due within the coalescing window together",
+          "[adapters][blocking_pool]") {
+  blocking_pool pool(2, 10, 80ms);
+  start_log log;
+  auto t0 = steady::now();
+  REQUIRE(pool.submit_at(t0 + 200ms, [&] { log.add(1); }));
+  REQUIRE(pool.submit_at(t0 + 250ms, [&] { log.add(2); }));   // inside the window: early
+  REQUIRE(pool.submit_at(t0 + 600ms, [&] { log.add(3); }));   // outside: on time
+  REQUIRE(wait_until([&] { return log.size() == 3; }, 5s));
+  std::lock_guard<std::mutex> lock(log.m);
+  std::map<int, steady::time_point> at(log.starts.begin(), log.starts.end());
+  CHECK(at[1] >= t0 + 200ms);
+  CHECK(at[2] >= t0 + 170ms);              // at most the window early
+  CHECK(at[2] < t0 + 250ms);               // started with job 1, before its own due
+  CHECK(at[3] >= t0 + 600ms - 80ms);
+  CHECK(at[3] > at[2] + 200ms);            // not pulled into the first window
+}
+
+TEST_CASE("blocking_pool wakes its timer for a job earlier than the one it sleeps for",
+          "[adapters][blocking_pool]") {
+  blocking_pool pool(1, 10, 0ms);
+  std::atomic<bool> late_ran{false}, early_ran{false};
+  auto t0 = steady::now();
+  REQUIRE(pool.submit_at(t0 + 3s, [&] { late_ran = true; }));
+  std::this_thread::sleep_for(50ms);  // the timer now sleeps until t0 + 3 s
+  REQUIRE(pool.submit_at(steady::now() + 50ms, [&] { early_ran = true; }));
+  REQUIRE(wait_until([&] { return early_ran.load(); }, 2s));
+  CHECK(steady::now() < t0 + 2500ms);
+  CHECK_FALSE(late_ran);
+}
+
+TEST_CASE("blocking_pool cancel removes a held job; a started one cannot be cancelled",
+          "[adapters][blocking_pool]") {
+  blocking_pool pool(1, 10, 0ms);
+  std::atomic<bool> cancelled_ran{false};
+  gate g;
+  std::atomic<bool> started{false};
+  auto held = pool.submit_at(steady::now() + 200ms, [&] { cancelled_ran = true; });
+  auto soon = pool.submit_at(steady::now(), [&] {
+    started = true;
+    g.wait();
+  });
+  REQUIRE(held != 0);
+  REQUIRE(soon != 0);
+  CHECK(held != soon);
+  REQUIRE(wait_until([&] { return started.load(); }, 5s));
+  CHECK(pool.cancel(held));
+  CHECK_FALSE(pool.cancel(held));  // already gone
+  CHECK_FALSE(pool.cancel(soon));  // running
+  g.release();
+  std::this_thread::sleep_for(400ms);
+  CHECK_FALSE(cancelled_ran);
+  CHECK(pool.scheduled() == 0);
+}
+
+TEST_CASE("blocking_pool counts held jobs against its queue bound and stop drops them",
+          "[adapters][blocking_pool]") {
+  std::atomic<int> ran{0};
+  {
+    blocking_pool pool(1, 2, 0ms);
+    REQUIRE(pool.submit_at(steady::now() + 10s, [&] { ++ran; }));
+    REQUIRE(pool.submit_at(steady::now() + 10s, [&] { ++ran; }));
+    CHECK(pool.submit_at(steady::now() + 10s, [&] { ++ran; }) == 0);
+    CHECK_FALSE(pool.submit([&] { ++ran; }));
+    auto t0 = steady::now();
+    pool.stop();
+    CHECK(steady::now() - t0 < 2s);  // stop does not wait for held jobs
+    CHECK(pool.submit_at(steady::now(), [&] { ++ran; }) == 0);
+  }
+  CHECK(ran == 0);
 }
