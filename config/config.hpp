@@ -20,7 +20,8 @@ namespace edgemes::config {
 struct database_config {
   std::string path = "data/factory.db";
   std::string synchronous = "NORMAL";  // OFF | NORMAL | FULL | EXTRA
-  int64_t cache_size_kib = 64000;      // applied as PRAGMA cache_size=-N
+  int64_t cache_size_kib = 64000;      // applied as PRAGMA cache_size=-N (the writer)
+  int64_t read_cache_size_kib = 8000;  // the same for each read-only query connection
   int64_t busy_timeout_ms = 5000;
   bool foreign_keys = true;
   int64_t wal_autocheckpoint_pages = 1000;

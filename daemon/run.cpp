@@ -131,8 +131,10 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
                             : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<storage::reader>> readers;
   try {
+    storage::options read_opts = opts;
+    read_opts.cache_size_kib = cfg.database.read_cache_size_kib;
     for (size_t i = 0; i < query_actors; ++i)
-      readers.push_back(storage::reader::open(cfg.database.path, opts));
+      readers.push_back(storage::reader::open(cfg.database.path, read_opts));
   } catch (const storage::db_error& e) {
     log::error("edgemes", "cannot open read-only connection to " + cfg.database.path + ": " +
                               e.what());

@@ -12,6 +12,11 @@
 #
 #   bash tools/bench/run-prometheus.sh                         # N=200 and 1000, 3 reps, 180 s
 #   NS=200 REPS=1 DURATION=30 bash tools/bench/run-prometheus.sh   # quick check
+#   NS=1000 REPS=1 DURATION=1200 PROM_BLOCK=10m bash tools/bench/run-prometheus.sh
+#       # Prometheus's compacted size: with blocks of 10 min (hidden flags
+#       # --storage.tsdb.{min,max}-block-duration) the head is compacted after
+#       # 15 min; compacted_bytes_per_sample = bytes of the persisted blocks /
+#       # their meta.json numSamples. The default 2 h blocks need a > 3 h run.
 #
 # Environment: NS ("200 1000"), SYSTEMS ("edgemes prometheus"; add edgemes-exp
 # with EXP_EDGEMES=binary to compare an experimental build in the same run), REPS (3), DURATION (180), WARMUP (15),
@@ -84,6 +89,7 @@ measure() {
     port=$(free_port)
     prometheus_config "$n" "$dir"
     prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
+      ${PROM_BLOCK:+--storage.tsdb.min-block-duration="$PROM_BLOCK" --storage.tsdb.max-block-duration="$PROM_BLOCK"} \
       --web.listen-address="127.0.0.1:$port" >"$dir/prometheus.log" 2>&1 &
     pid=$!
     bench_pids+=("$pid")
@@ -133,6 +139,15 @@ measure() {
   total=$(samples)
   if [[ $sys == edgemes* ]]; then disk=$(du -sb "$dir"/edgemes.db* | awk '{ s += $1 } END { print s }')
   else disk=$(du -sb "$dir/tsdb" | awk '{ print $1 }'); fi
+  # Persisted (compacted) blocks only: their bytes and samples (Prometheus).
+  local blocks_bytes=0 blocks_samples=0 b
+  if [[ $sys == prometheus ]]; then
+    for b in "$dir"/tsdb/01*/; do
+      [[ -f "$b/meta.json" ]] || continue
+      blocks_bytes=$((blocks_bytes + $(du -sb "$b" | awk '{ print $1 }')))
+      blocks_samples=$((blocks_samples + $(jq '.stats.numSamples' "$b/meta.json")))
+    done
+  fi
 
   # One-hour range query of one metric of one machine, under wrk load.
   local c2 c3
@@ -162,10 +177,13 @@ measure() {
     --argjson ok "$okc" --argjson missed "$missed" --argjson expected "$((n * wi))" \
     --argjson daemon_missed "$([[ $sys == edgemes* ]] && echo $((dm1 - dm0)) || echo null)" \
     --argjson disk "$disk" --argjson total "$total" --argjson points "${q:-0}" --argjson wrk "$q2" \
+    --argjson bb "$blocks_bytes" --argjson bs "$blocks_samples" \
     --argjson wrk_cores "$(cores "$c2" "$c3" "$wrk_s")" \
     '{system: $sys, n: $n, rep: $rep, window_s: $w, cores: $cores, rss_kib: $rss, rss_max_kib: $rss_max,
       hwm_kib: $hwm, hwm_end_kib: $hwm_end, samples_per_s: $sps, polls_ok: $ok, polls_expected: $expected,
       missed: $missed, daemon_missed: $daemon_missed, disk_bytes: $disk, samples_total: $total, bytes_per_sample: ($disk / $total),
+      compacted_bytes: $bb, compacted_samples: $bs,
+      compacted_bytes_per_sample: (if $bs > 0 then $bb / $bs else null end),
       query_points: $points, query: $wrk, cores_under_query: $wrk_cores}' | tee -a "$results" >&2
 }
 
