@@ -94,11 +94,13 @@ TEST_CASE("run refuses a broken config before touching the database", "[e2e][cli
   CHECK(access(dir.file("x.db").c_str(), F_OK) != 0);
 }
 
-TEST_CASE("run names the address when the API port is taken", "[e2e][cli]") {
+// A socket listening on a free 127.0.0.1 port with `option` (SO_REUSEADDR or
+// SO_REUSEPORT) set; `run` on that port must fail and name the address.
+static void check_run_refuses_taken_port(int option) {
   temp_dir dir;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, option, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -115,30 +117,18 @@ TEST_CASE("run names the address when the API port is taken", "[e2e][cli]") {
   CHECK(r.output.find("cannot listen on 127.0.0.1:" + std::to_string(port)) != std::string::npos);
 }
 
+TEST_CASE("run names the address when the API port is taken", "[e2e][cli]") {
+  check_run_refuses_taken_port(SO_REUSEADDR);
+}
+
 TEST_CASE("run does not share its API port with a socket bound with SO_REUSEPORT",
           "[e2e][cli]") {
   // cpp-httplib's default socket options set SO_REUSEPORT: a second daemon
   // (or anything else with that option) would bind the same port and take
   // half of the connections. edgemes must refuse the port instead.
-  temp_dir dir;
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(fd, 1) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  auto r = run_cli(dir, {"run", "--port", std::to_string(port), "--db", dir.file("d.db")});
-  ::close(fd);
-  INFO(r.output);
-  CHECK(r.code == 1);
-  CHECK(r.output.find("cannot listen on 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  check_run_refuses_taken_port(SO_REUSEPORT);
 }
+
 
 TEST_CASE("a burst of 40 connects completes its handshakes while the daemon is busy",
           "[e2e][cli]") {

@@ -1,9 +1,29 @@
-# bench-lib.sh: shared pieces of run-prometheus.sh and run-api-load.sh (source
-# it): free ports, starting edgemes-sim / edgemes / Prometheus on 127.0.0.1 in
-# a temp dir, waiting for them with deadlines, and stopping every process the
-# script started (bench_cleanup, for the EXIT trap). Needs $out (temp dir).
+# bench-lib.sh: shared pieces of run-prometheus.sh, run-api-load.sh and
+# run-rss.sh (source it, with $here = tools/bench, $root = the repository and
+# $build = the build dir set): the set-up (tools, build, temp dir $out, EXIT
+# trap), free ports, starting edgemes-sim / edgemes on 127.0.0.1 in $out,
+# waiting for them with deadlines, and stopping every process the script
+# started (bench_cleanup).
 
 bench_pids=()
+
+# bench_setup NAME TOOL...: checks that each TOOL is installed, raises the
+# open-file limit, builds edgemes and edgemes-sim in $build (BUILD_TYPE,
+# default RelWithDebInfo), makes the temp dir $out and an EXIT trap that stops
+# every started process and removes $out (kept with KEEP=1).
+bench_setup() {
+  local name=$1 cmd
+  shift
+  for cmd in "$@"; do
+    command -v "$cmd" >/dev/null || { echo "$name: needs $cmd: sudo bash $here/setup-bench.sh" >&2; exit 1; }
+  done
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  echo "$name: building edgemes, edgemes-sim in $build" >&2
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+  cmake --build "$build" --target edgemes edgemes-sim -j2 >/dev/null
+  out="$(mktemp -d "/tmp/edgemes-$name.XXXXXX")"
+  trap 'bench_cleanup; [[ "${KEEP:-0}" == 1 ]] || rm -rf "$out"' EXIT
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

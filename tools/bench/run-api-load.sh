@@ -25,21 +25,11 @@ wrk_s="${WRK_SECONDS:-20}"
 wrk_t="${WRK_THREADS:-2}"
 warmup="${WARMUP:-20}"
 
-for cmd in wrk jq curl python3; do
-  command -v "$cmd" >/dev/null || { echo "run-api-load: needs $cmd: sudo bash $here/setup-bench.sh" >&2; exit 1; }
-done
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-echo "run-api-load: building edgemes, edgemes-sim in $build" >&2
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
-cmake --build "$build" --target edgemes edgemes-sim -j2 >/dev/null
-
-out="$(mktemp -d /tmp/edgemes-apiload.XXXXXX)"
 # shellcheck source=bench-lib.sh
 source "$here/bench-lib.sh"
 # shellcheck source=procstat.sh
 source "$here/procstat.sh"
-trap 'bench_cleanup; [[ "${KEEP:-0}" == 1 ]] || rm -rf "$out"' EXIT
+bench_setup run-api-load wrk jq curl python3
 results="$out/results.jsonl"
 
 echo "run-api-load: $(date -u +%FT%TZ) $(nproc) cores; N=$n poll ${poll} ms; $(uptime)" >&2

@@ -41,21 +41,11 @@ declare -A bin=([edgemes]="${EDGEMES:-}" [edgemes-exp]="${EXP_EDGEMES:-}")
 metric=head_temp_c  # m0001 is a placer; a gauge that changes every poll
 step_s=20           # = edgemes /series default for one hour (180 buckets, on 10 s rollups)
 
-for cmd in prometheus wrk jq curl python3; do
-  command -v "$cmd" >/dev/null || { echo "run-prometheus: needs $cmd: sudo bash $here/setup-bench.sh" >&2; exit 1; }
-done
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-echo "run-prometheus: building edgemes, edgemes-sim in $build" >&2
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
-cmake --build "$build" --target edgemes edgemes-sim -j2 >/dev/null
-
-out="$(mktemp -d /tmp/edgemes-prom.XXXXXX)"
 # shellcheck source=bench-lib.sh
 source "$here/bench-lib.sh"
 # shellcheck source=procstat.sh
 source "$here/procstat.sh"
-trap 'bench_cleanup; [[ "${KEEP:-0}" == 1 ]] || rm -rf "$out"' EXIT
+bench_setup run-prometheus prometheus wrk jq curl python3
 results="$out/results.jsonl"
 
 prometheus_config() {  # N DIR

@@ -28,21 +28,11 @@ load_s="${LOAD_S:-20}"
 conns="${CONNS:-8}"
 sample_s="${SAMPLE_S:-30}"
 
-for cmd in wrk jq curl python3; do
-  command -v "$cmd" >/dev/null || { echo "run-rss: needs $cmd: sudo bash $here/setup-bench.sh" >&2; exit 1; }
-done
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-echo "run-rss: building edgemes, edgemes-sim in $build" >&2
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
-cmake --build "$build" --target edgemes edgemes-sim -j2 >/dev/null
-
-out="$(mktemp -d /tmp/edgemes-rss.XXXXXX)"
 # shellcheck source=bench-lib.sh
 source "$here/bench-lib.sh"
 # shellcheck source=procstat.sh
 source "$here/procstat.sh"
-trap 'bench_cleanup; [[ "${KEEP:-0}" == 1 ]] || rm -rf "$out"' EXIT
+bench_setup run-rss wrk jq curl python3
 
 echo "run-rss: $(date -u +%FT%TZ) $(nproc) cores; N=$n poll ${poll} ms; ${minutes} min; read caches: $caches; $(uptime)" >&2
 start_sim "$n"
