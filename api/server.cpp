@@ -17,7 +17,9 @@
 
 #include <chrono>
 #include <ctime>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace edgemes::api {
@@ -105,6 +107,28 @@ bool tokens_equal(const std::string& presented, const std::string& expected) {
   }
   return diff == 0;
 }
+
+namespace {
+
+// VmRSS of this process in KiB (/proc/self/status), -1 when unreadable.
+int64_t rss_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::strtoll(line.c_str() + 6, nullptr, 10);
+  return -1;
+}
+
+json memory_json() {
+  auto heap = storage::sqlite_heap();
+  return {{"rss_kib", rss_kib()},
+          {"sqlite_bytes", heap.used_bytes},
+          {"sqlite_highwater_bytes", heap.highwater_bytes},
+          {"sqlite_limit_bytes", heap.soft_limit_bytes}};
+}
+
+} // namespace
 
 server::server(caf::actor_system& sys, std::shared_ptr<actors::query_pool> queries,
                std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings)
@@ -243,6 +267,7 @@ void server::routes() {
          {{"path", settings_.db_path},
           {"size_bytes", file_size(settings_.db_path)},
           {"wal_bytes", file_size(settings_.db_path + "-wal")}}},
+        {"memory", memory_json()},
     };
     res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
   });

@@ -338,7 +338,7 @@ public:
 
 private:
   static std::vector<std::string> database_keys() {
-    return {"path", "synchronous", "cache_size_kib", "read_cache_size_kib", "busy_timeout_ms", "foreign_keys",
+    return {"path", "synchronous", "cache_size_kib", "read_cache_size_kib", "memory_limit_kib", "busy_timeout_ms", "foreign_keys",
             "wal_autocheckpoint_pages", "journal_size_limit_bytes", "wal_max_bytes",
             "checkpoint_interval_ms", "retention_days"};
   }
@@ -355,6 +355,7 @@ private:
     }
     r.integer("cache_size_kib", db.cache_size_kib, 1, kInt32Max);
     r.integer("read_cache_size_kib", db.read_cache_size_kib, 1, kInt32Max);
+    r.integer("memory_limit_kib", db.memory_limit_kib, 0, kInt32Max);
     r.integer("busy_timeout_ms", db.busy_timeout_ms, 0, kInt32Max);
     r.boolean("foreign_keys", db.foreign_keys);
     r.integer("wal_autocheckpoint_pages", db.wal_autocheckpoint_pages, 1, kInt32Max);

@@ -91,3 +91,17 @@ void apply_pragmas(sqlite3* db, const options& opts) {
 }
 
 } // namespace edgemes::storage::detail
+
+namespace edgemes::storage {
+
+heap_stats sqlite_heap() {
+  heap_stats h;
+  h.used_bytes = sqlite3_memory_used();
+  h.highwater_bytes = sqlite3_memory_highwater(0);
+  h.soft_limit_bytes = sqlite3_soft_heap_limit64(-1);
+  return h;
+}
+
+void set_sqlite_heap_limit(int64_t bytes) { sqlite3_soft_heap_limit64(bytes > 0 ? bytes : 0); }
+
+} // namespace edgemes::storage

@@ -37,6 +37,21 @@ struct options {
   int64_t journal_size_limit_bytes = 64LL << 20;  // writer only
 };
 
+// SQLite's heap in this process: every connection's page cache, statements
+// and schema. Process-wide (SQLite's own counters).
+struct heap_stats {
+  int64_t used_bytes = 0;
+  int64_t highwater_bytes = 0;   // since start
+  int64_t soft_limit_bytes = 0;  // 0 = none
+};
+heap_stats sqlite_heap();
+
+// A soft cap on SQLite's heap (sqlite3_soft_heap_limit64): past `bytes` the
+// page caches of all connections recycle their least recently used pages
+// instead of growing, whatever each connection's cache_size. 0 = no cap.
+// Call before opening connections.
+void set_sqlite_heap_limit(int64_t bytes);
+
 // The schema version this build writes (PRAGMA user_version).
 constexpr int schema_version = 2;
 

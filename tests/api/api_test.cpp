@@ -531,7 +531,7 @@ TEST_CASE("/states reports state intervals and the share of time in each", "[api
   CHECK(empty["time_in_state"] == json::array());
 }
 
-TEST_CASE("/health reports the writer and the database", "[api]") {
+TEST_CASE("/health reports the writer, the database and memory", "[api]") {
   auto& d = daemon::shared();
   auto doc = ok_json(d.port(), "/api/v1/health");
   CHECK(doc["status"] == "ok");
@@ -539,6 +539,12 @@ TEST_CASE("/health reports the writer and the database", "[api]") {
   CHECK(doc["database"]["path"] == d.db_path());
   CHECK(doc["writer"]["rows_committed"].get<int64_t>() > 0);
   CHECK(doc["writer"]["error"].is_null());
+  // Memory: the process's RSS and SQLite's heap under its default cap.
+  auto mem = doc["memory"];
+  CHECK(mem["rss_kib"].get<int64_t>() > 1000);
+  CHECK(mem["sqlite_bytes"].get<int64_t>() > 0);
+  CHECK(mem["sqlite_highwater_bytes"].get<int64_t>() >= mem["sqlite_bytes"].get<int64_t>());
+  CHECK(mem["sqlite_limit_bytes"] == 65536 * 1024);
   auto index = ok_json(d.port(), "/api/v1");
   CHECK(index["api"] == "/api/v1");
 }

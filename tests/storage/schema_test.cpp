@@ -212,3 +212,40 @@ TEST_CASE("a reader of a file that never appears gives up with SQLITE_CANTOPEN",
     CHECK_THAT(e.what(), Catch::Contains(path));
   }
 }
+
+namespace {
+// SQLite's heap after writing `polls` polls of the placer (20 values each)
+// through a writer whose own cache_size would hold all of it.
+int64_t heap_after_writing(int polls) {
+  catalogued_file f;
+  std::vector<poll_row> batch;
+  int64_t ts = 1'700'000'000'000;
+  for (int i = 0; i < polls; ++i) {
+    poll_row p{f.placer, ts + i * 1000, {}};
+    for (int m = 0; m < 20; ++m)
+      p.values.push_back(1000.0 * m + i * 0.37);  // distinct digits: ~200 B a row
+    batch.push_back(std::move(p));
+    if (batch.size() == 5000) {
+      f.w->commit(batch, {}, {});
+      batch.clear();
+    }
+  }
+  f.w->commit(batch, {}, {});
+  return sqlite_heap().used_bytes;
+}
+} // namespace
+
+TEST_CASE("the SQLite heap limit keeps every page cache together under it", "[storage]") {
+  // ~10 MB of telemetry: the writer's default cache (64 000 KiB) keeps it all
+  // unless the soft heap limit makes the cache recycle its pages.
+  REQUIRE(sqlite_heap().soft_limit_bytes == 0);
+  int64_t unlimited = heap_after_writing(50000);
+  set_sqlite_heap_limit(3 << 20);
+  CHECK(sqlite_heap().soft_limit_bytes == (3 << 20));
+  int64_t limited = heap_after_writing(50000);
+  set_sqlite_heap_limit(0);
+  CHECK(sqlite_heap().soft_limit_bytes == 0);
+  INFO("heap without limit " << unlimited << " B, with a 3 MiB limit " << limited << " B");
+  CHECK(unlimited > (8 << 20));
+  CHECK(limited < (4 << 20));
+}
