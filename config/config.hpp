@@ -22,7 +22,7 @@ struct database_config {
   std::string synchronous = "NORMAL";  // OFF | NORMAL | FULL | EXTRA
   int64_t cache_size_kib = 64000;      // applied as PRAGMA cache_size=-N (the writer)
   int64_t read_cache_size_kib = 8000;  // the same for each read-only query connection
-  int64_t memory_limit_kib = 65536;    // soft cap on all connections' caches together; 0 = none
+  int64_t memory_limit_kib = 49152;    // soft cap on all connections' caches together; 0 = none
   int64_t busy_timeout_ms = 5000;
   bool foreign_keys = true;
   int64_t wal_autocheckpoint_pages = 1000;

@@ -103,8 +103,9 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   if (!build_sources(cfg, plans))
     return 1;
 
-  // Bounds the page caches of all connections together (RSS with the
-  // writer's 64 MB cache full, docs/BENCHMARKS.md "RSS over a long run").
+  // Bounds the page caches of all connections together: with the writer's
+  // 64 000 KiB cache full the daemon passed 100 MiB of RSS on a long run
+  // (docs/BENCHMARKS.md, "RSS over a long run").
   storage::set_sqlite_heap_limit(cfg.database.memory_limit_kib * 1024);
 
   // The writer connection first: it creates the file and the WAL.

@@ -33,6 +33,11 @@ void encode_values(const std::vector<double>& values, std::string& out) {
   out.push_back(']');
 }
 
+namespace {
+// The same double, sign of zero included (NaN never reaches a rollup).
+bool same_double(double a, double b) { return a == b && std::signbit(a) == std::signbit(b); }
+} // namespace
+
 void encode_rollup(const bucket_stats& slots, std::string& out) {
   out.push_back('[');
   char buf[32];
@@ -51,9 +56,25 @@ void encode_rollup(const bucket_stats& slots, std::string& out) {
     out.push_back('[');
     auto res = std::to_chars(buf, buf + sizeof buf, st.count);
     out.append(buf, static_cast<size_t>(res.ptr - buf));
-    for (double v : {st.sum, st.min, st.max, st.last}) {
+    // The shortest form that reads back to the same five numbers (codec.hpp).
+    const bool still = same_double(st.min, st.max) && same_double(st.max, st.last);
+    if (st.count == 1 && still && same_double(st.sum, st.last)) {
       out.push_back(',');
-      number(v);
+      number(st.last);
+    } else if (still) {
+      for (double v : {st.sum, st.last}) {
+        out.push_back(',');
+        number(v);
+      }
+    } else {
+      for (double v : {st.sum, st.min, st.max}) {
+        out.push_back(',');
+        number(v);
+      }
+      if (!same_double(st.last, st.max)) {
+        out.push_back(',');
+        number(st.last);
+      }
     }
     out.push_back(']');
   }
@@ -167,9 +188,10 @@ bool skip_elements(scanner& s, int n) {
   return true;
 }
 
-// One rollup element: null (out.count = 0) or [count,sum,min,max,last] with
-// an integer count >= 1 and four finite numbers; those not in `fields` are
-// only checked to be number characters, and left 0.
+// One rollup element: null (out.count = 0), or an integer count >= 1 and one
+// to four finite numbers in one of the forms of codec.hpp. Numbers no field
+// in `fields` needs are only checked to be number characters; the fields not
+// asked for are left 0.
 bool rollup_element(scanner& s, slot_stats& out, unsigned fields) {
   s.skip_space();
   if (s.end - s.p >= 4 && std::memcmp(s.p, "null", 4) == 0) {
@@ -182,28 +204,51 @@ bool rollup_element(scanner& s, slot_stats& out, unsigned fields) {
   s.skip_space();
   if (s.p >= s.end || *s.p < '1' || *s.p > '9')
     return false;
-  auto res = std::from_chars(s.p, s.end, out.count);
-  if (res.ec != std::errc() || out.count < 1)
+  slot_stats st;
+  auto res = std::from_chars(s.p, s.end, st.count);
+  if (res.ec != std::errc() || st.count < 1)
     return false;
   s.p = res.ptr;
-  double* const field[] = {&out.sum, &out.min, &out.max, &out.last};
-  for (unsigned i = 0; i < 4; ++i) {
+  // The extents of the numbers after the count: one pass, nothing parsed.
+  const char* begin[4];
+  const char* stop[4];
+  int n = 0;
+  for (bool done = false; !done;) {
     if (!s.eat(','))
       return false;
-    if (fields & (1u << i)) {
-      if (!s.element(*field[i]) || !std::isfinite(*field[i]))
-        return false;
-      continue;
-    }
-    *field[i] = 0;
+    if (n == 4)
+      return false;  // more than five numbers
     s.skip_space();
-    const char* start = s.p;
+    begin[n] = s.p;
+    // A JSON number starts with '-' or a digit (from_chars would take ".5").
+    if (s.p >= s.end || !(*s.p == '-' || (*s.p >= '0' && *s.p <= '9')))
+      return false;
     while (s.p < s.end && kNumberChars[static_cast<unsigned char>(*s.p)])
       ++s.p;
-    if (s.p == start)
+    stop[n++] = s.p;
+    s.skip_space();
+    done = s.p < s.end && *s.p == ']';
+  }
+  if (!s.eat(']') || (n == 1 && st.count != 1))
+    return false;
+  // Which number each field is, per form: sum, min, max, last.
+  static constexpr int kIndex[4][4] = {
+      {0, 0, 0, 0},  // [1,v]
+      {0, 1, 1, 1},  // [count,sum,v]
+      {0, 1, 2, 2},  // [count,sum,min,max]
+      {0, 1, 2, 3},  // [count,sum,min,max,last]
+  };
+  double* const field[] = {&st.sum, &st.min, &st.max, &st.last};
+  for (unsigned f = 0; f < 4; ++f) {
+    if (!(fields & (1u << f)))
+      continue;
+    const int k = kIndex[n - 1][f];
+    auto r = std::from_chars(begin[k], stop[k], *field[f]);
+    if (r.ec != std::errc() || r.ptr != stop[k] || !std::isfinite(*field[f]))
       return false;
   }
-  return s.eat(']');
+  out = st;
+  return true;
 }
 
 // Moves s.p past `n` rollup elements and their commas. Each is checked for

@@ -9,10 +9,18 @@
 // double (std::to_chars); NaN and infinities are written as null.
 //
 // A rollup row (telemetry_10s.v, storage/rollup.hpp) is the same kind of
-// array, one element per slot: [count,sum,min,max,last] of the slot's values
-// in the 10 s bucket, or null when the bucket has none:
-//   [[10,15235.5,1520.5,1526,1523.5],[10,8.2,0.8,0.84,0.82],null]
-// count is an integer >= 1; the four numbers round-trip exactly as above.
+// array, one element per slot: the count, sum, min, max and last of the
+// slot's values in the 10 s bucket, or null when the bucket has none. An
+// element leaves out what the others already say (at 1 s polls rollups were a
+// third of the bytes on disk, docs/BENCHMARKS.md):
+//   [count,sum,min,max,last]   the general form
+//   [count,sum,min,max]        last = max (a counter that rose in the bucket)
+//   [count,sum,v]              min = max = last = v (a value that held still)
+//   [1,v]                      one value: sum = min = max = last = v
+// e.g. [[10,15235.5,1520.5,1526,1523.5],[10,6510,650,652],[10,2500,250],[1,0.82],null]
+// "Equal" means the same double, sign of zero included. count is an integer
+// >= 1; the numbers round-trip exactly as above. Rows written before the
+// short forms existed use only the general form, and read the same.
 #pragma once
 
 #include "storage/rollup.hpp"

@@ -64,6 +64,7 @@
 // Versioning: PRAGMA user_version is the schema version; 0 means a new file.
 // A migration from version n to n+1 is appended to `migrations` and runs in
 // the same transaction as the version bump, so a file is always at a version.
+// Version 3 only replaces the samples_10s view (rollup short forms).
 // Version 2's migration backfills the rollups of existing telemetry (all but
 // each machine's newest bucket, which the writer rebuilds on its next poll):
 // 0.35-0.6 s for the 5 M-sample benchmark file (docs/BENCHMARKS.md).
@@ -150,6 +151,28 @@ CREATE VIEW samples_10s(machine, metric, ts, count, sum, min, max, last) AS
    WHERE n IS NOT NULL;
 )sql";
 
+// Version 3: rollup elements may be written in short forms (codec.hpp); the
+// view reads every form, rows of either era alike (no data is rewritten).
+// An element of k numbers: count [0], sum [1], min [min(k-1,2)],
+// max [min(k-1,3)], last [k-1].
+const char* const schema_v3 = R"sql(
+DROP VIEW samples_10s;
+CREATE VIEW samples_10s(machine, metric, ts, count, sum, min, max, last) AS
+  SELECT ident, name, ts,
+         json_extract(e, '$[0]'),
+         json_extract(e, '$[1]'),
+         json_extract(e, '$[' || min(k - 1, 2) || ']'),
+         json_extract(e, '$[' || min(k - 1, 3) || ']'),
+         json_extract(e, '$[' || (k - 1) || ']')
+    FROM (SELECT mc.ident AS ident, m.name AS name, r.ts AS ts,
+                 json_extract(r.v, '$[' || m.slot || ']') AS e,
+                 json_array_length(r.v, '$[' || m.slot || ']') AS k
+            FROM telemetry_10s r
+            JOIN machines mc ON mc.id = r.machine_id
+            JOIN metrics m ON m.machine_id = r.machine_id)
+   WHERE e IS NOT NULL;
+)sql";
+
 // migrations[n] takes a file from version n to n + 1: its SQL, then its C++
 // step (if any), in the one transaction of create_or_migrate.
 struct migration {
@@ -159,6 +182,7 @@ struct migration {
 const migration migrations[] = {
     {schema_v1, nullptr},
     {schema_v2, backfill_rollups},
+    {schema_v3, nullptr},
 };
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version,
               "one migration per schema version");

@@ -140,11 +140,55 @@ std::string encode_r(const bucket_stats& slots) {
 
 } // namespace
 
-TEST_CASE("codec writes a rollup as [count,sum,min,max,last] per slot, null for none",
+TEST_CASE("codec writes a rollup element in its shortest form, null for none",
           "[storage][codec]") {
   CHECK(encode_r({stats(10, 15235.5, 1520.5, 1526, 1523.5), {}, stats(1, -0.0, -0.0, -0.0, -0.0)}) ==
-        "[[10,15235.5,1520.5,1526,1523.5],null,[1,-0,-0,-0,-0]]");
+        "[[10,15235.5,1520.5,1526,1523.5],null,[1,-0]]");
+  // last = max: a counter; min = max = last: a value that held still.
+  CHECK(encode_r({stats(10, 6510, 650, 652, 652), stats(10, 2500, 250, 250, 250)}) ==
+        "[[10,6510,650,652],[10,2500,250]]");
+  // Equal only as the same double: 0 and -0 keep the general form.
+  CHECK(encode_r({stats(2, 0.0, -0.0, 0.0, -0.0), stats(2, 0.0, 0.0, 0.0, -0.0),
+                  stats(1, 5, 5, 5, 5), stats(1, 5.5, 5, 5, 5)}) ==
+        "[[2,0,-0,0,-0],[2,0,0,0,-0],[1,5],[1,5.5,5]]");
   CHECK(encode_r({}) == "[]");
+}
+
+TEST_CASE("codec reads every rollup form, and rows written before the short forms",
+          "[storage][codec]") {
+  const std::string text = "[[10,6510,650,652],[10,2500,250],[1,0.82],[3,6,1,3,2],null]";
+  const slot_stats want[] = {stats(10, 6510, 650, 652, 652), stats(10, 2500, 250, 250, 250),
+                             stats(1, 0.82, 0.82, 0.82, 0.82), stats(3, 6, 1, 3, 2)};
+  for (int i = 0; i < 4; ++i) {
+    INFO("slot " << i);
+    slot_stats got;
+    REQUIRE(decode_rollup_slot(text.data(), text.size(), i, got));
+    CHECK(got.count == want[i].count);
+    CHECK(got.sum == want[i].sum);
+    CHECK(got.min == want[i].min);
+    CHECK(got.max == want[i].max);
+    CHECK(got.last == want[i].last);
+    for (unsigned f : {rollup_sum, rollup_min, rollup_max, rollup_last}) {
+      slot_stats one;
+      REQUIRE(decode_rollup_slot(text.data(), text.size(), i, one, f));
+      double g = f == rollup_sum ? one.sum : f == rollup_min ? one.min : f == rollup_max ? one.max : one.last;
+      double w = f == rollup_sum ? want[i].sum : f == rollup_min ? want[i].min : f == rollup_max ? want[i].max : want[i].last;
+      CHECK(g == w);
+    }
+  }
+  bucket_stats all;
+  REQUIRE(decode_rollup_all(text.data(), text.size(), all));
+  REQUIRE(all.size() == 5);
+  CHECK(all[4].count == 0);
+  // The general form for everything (as rows of the first schema v2 builds) reads the same.
+  const std::string old = "[[10,6510,650,652,652],[10,2500,250,250,250],[1,0.82,0.82,0.82,0.82]]";
+  bucket_stats from_old;
+  REQUIRE(decode_rollup_all(old.data(), old.size(), from_old));
+  CHECK(encode_r(from_old) == "[[10,6510,650,652],[10,2500,250],[1,0.82]]");
+  // [1,v] is for one value only.
+  const char* two = "[[2,5]]";
+  slot_stats st;
+  CHECK_FALSE(decode_rollup_slot(two, std::strlen(two), 0, st));
 }
 
 TEST_CASE("codec round-trips rollups exactly and reads one slot without the others",
@@ -178,7 +222,7 @@ TEST_CASE("codec round-trips rollups exactly and reads one slot without the othe
 }
 
 TEST_CASE("codec rejects malformed rollups without reading past their end", "[storage][codec]") {
-  const char* cases[] = {"",          "[",           "[[1,1,1,1,1]",  "[[1,1,1,1]]",
+  const char* cases[] = {"",          "[",           "[[1,1,1,1,1]",  "[[1]]", "[[2,1]]", "[[1,.5]]", "[[1,+1]]",
                          "[[1,1,1,1,1,1]]", "[[0,1,1,1,1]]", "[[-1,1,1,1,1]]", "[[1.5,1,1,1,1]]",
                          "[[1,null,1,1,1]]", "[[1,1,1,1,inf]]", "[1]",   "[[1,1,1,1,1],]",
                          "[[1,1,1,1,1] [1,1,1,1,1]]", "[[1,1,1,1,1],nul]", "[[1,1,1,1,1],[1,1"};

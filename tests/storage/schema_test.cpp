@@ -23,13 +23,13 @@ std::map<std::pair<int64_t, int64_t>, std::string> rollup_rows(sqlite3* db) {
 
 } // namespace
 
-TEST_CASE("a new file gets schema version 2 with every table and the samples views",
+TEST_CASE("a new file gets schema version 3 with every table and the samples views",
           "[storage][schema]") {
   temp_dir dir;
   auto w = writer::open(dir.file("edge.db"), options{});
   sqlite3* db = w->handle();
   CHECK(query_int(db, "PRAGMA user_version") == schema_version);
-  CHECK(schema_version == 2);
+  CHECK(schema_version == 3);
   for (const char* table : {"lines", "machines", "metrics", "telemetry", "telemetry_10s",
                             "state_changes"}) {
     INFO(table);
@@ -45,7 +45,7 @@ TEST_CASE("a new file gets schema version 2 with every table and the samples vie
                       "WHERE name='polls_missed' AND \"notnull\"=1 AND dflt_value='0'") == 1);
 }
 
-TEST_CASE("a version 1 file is migrated to version 2 with its rollups backfilled",
+TEST_CASE("a version 1 file is migrated to version 3 with its rollups backfilled",
           "[storage][schema]") {
   temp_dir dir;
   const std::string path = dir.file("edge.db");
@@ -70,10 +70,10 @@ TEST_CASE("a version 1 file is migrated to version 2 with its rollups backfilled
              "ALTER TABLE machines DROP COLUMN polls_missed; PRAGMA user_version=1");
   }
   REQUIRE_THROWS_WITH(reader::open(path, options{}),
-                      Catch::Contains("schema version 1 is not this build's (2)"));
+                      Catch::Contains("schema version 1 is not this build's (3)"));
 
   auto w = writer::open(path, options{});
-  CHECK(query_int(w->handle(), "PRAGMA user_version") == 2);
+  CHECK(query_int(w->handle(), "PRAGMA user_version") == 3);
   auto migrated = rollup_rows(w->handle());
   // Every bucket but each machine's newest, byte for byte what the writer wrote.
   CHECK(migrated.size() == written.size() - 2);
@@ -122,20 +122,20 @@ TEST_CASE("a file written by a newer build is refused by writer and reader with 
   writer::open(path, options{})->close();
   {
     raw_db raw(path);
-    raw.exec("PRAGMA user_version=3");
+    raw.exec("PRAGMA user_version=4");
   }
   try {
     writer::open(path, options{});
     FAIL("writer opened a newer file");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("database schema version 3 is newer than this build (2)"));
+    CHECK_THAT(e.what(), Catch::Contains("database schema version 4 is newer than this build (3)"));
     CHECK_THAT(e.what(), Catch::Contains(path));
   }
   try {
     reader::open(path, options{});
     FAIL("reader opened a newer file");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("database schema version 3 is newer than this build (2)"));
+    CHECK_THAT(e.what(), Catch::Contains("database schema version 4 is newer than this build (3)"));
   }
 }
 
@@ -248,4 +248,47 @@ TEST_CASE("the SQLite heap limit keeps every page cache together under it", "[st
   INFO("heap without limit " << unlimited << " B, with a 3 MiB limit " << limited << " B");
   CHECK(unlimited > (8 << 20));
   CHECK(limited < (4 << 20));
+}
+
+TEST_CASE("a version 2 file gets the samples_10s view that reads every rollup form",
+          "[storage][schema]") {
+  temp_dir dir;
+  const std::string path = dir.file("edge.db");
+  int64_t placer = 0;
+  {
+    auto w = writer::open(path, options{});
+    placer = w->sync_catalog(test_lines(), test_machines()).at("smt1-placer1").machine_id;
+  }
+  {
+    // What a version 2 build left: its view, and rollups in the general form only.
+    raw_db raw(path);
+    raw.exec("DROP VIEW samples_10s;"
+             "CREATE VIEW samples_10s(machine, metric, ts, count, sum, min, max, last) AS "
+             "SELECT mc.ident, m.name, r.ts, json_extract(r.v, '$[' || m.slot || '][0]') AS n, "
+             "json_extract(r.v, '$[' || m.slot || '][1]'), json_extract(r.v, '$[' || m.slot || '][2]'), "
+             "json_extract(r.v, '$[' || m.slot || '][3]'), json_extract(r.v, '$[' || m.slot || '][4]') "
+             "FROM telemetry_10s r JOIN machines mc ON mc.id = r.machine_id "
+             "JOIN metrics m ON m.machine_id = r.machine_id WHERE n IS NOT NULL;"
+             "PRAGMA user_version=2");
+    raw.exec("INSERT INTO telemetry_10s VALUES(" + std::to_string(placer) +
+             ", 10000, '[[10,6510,650,652,652],null,[3,6,1,3,2]]')");
+  }
+  auto w = writer::open(path, options{});
+  sqlite3* db = w->handle();
+  CHECK(query_int(db, "PRAGMA user_version") == 3);
+  // This build's short forms next to the old row.
+  std::string insert = "INSERT INTO telemetry_10s VALUES(" + std::to_string(placer) +
+                       ", 20000, '[[10,6510,650,652],[10,2500,250],[1,0.82]]')";
+  REQUIRE(sqlite3_exec(db, insert.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto row = [&](int64_t ts, const char* metric) {
+    return query_text(db, "SELECT count || ' ' || sum || ' ' || min || ' ' || max || ' ' || last "
+                          "FROM samples_10s WHERE machine='smt1-placer1' AND ts=" +
+                              std::to_string(ts) + " AND metric='" + metric + "'");
+  };
+  CHECK(row(10000, "m0") == "10 6510 650 652 652");
+  CHECK(row(10000, "m1").empty());  // null: no values in that bucket
+  CHECK(row(10000, "m2") == "3 6 1 3 2");
+  CHECK(row(20000, "m0") == "10 6510 650 652 652");
+  CHECK(row(20000, "m1") == "10 2500 250 250 250");
+  CHECK(row(20000, "m2") == "1 0.82 0.82 0.82 0.82");
 }
