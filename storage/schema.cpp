@@ -39,8 +39,9 @@
 //
 // Rollups (version 2): telemetry_10s holds one row per machine and 10-second
 // bucket that has raw rows, ts = the bucket start (a multiple of 10 000 ms
-// since the epoch), v = per slot [count,sum,min,max,last] or null
-// (storage/codec.hpp, arithmetic in storage/rollup.hpp). They exist so a
+// since the epoch), v = per slot [count,sum,min,max,last] or null, or one
+// of the short forms of version 3 (storage/codec.hpp, arithmetic in
+// storage/rollup.hpp). They exist so a
 // /series read of an hour at 1 s polls reads ~360 rows instead of 3 600
 // (docs/BENCHMARKS.md, "Rollups (schema v2)"), and they are a CACHE: raw
 // telemetry is the truth, and the invariants that make the cache exact are
