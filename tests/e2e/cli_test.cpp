@@ -129,7 +129,6 @@ TEST_CASE("run does not share its API port with a socket bound with SO_REUSEPORT
   check_run_refuses_taken_port(SO_REUSEPORT);
 }
 
-
 TEST_CASE("a burst of 40 connects completes its handshakes while the daemon is busy",
           "[e2e][cli]") {
   // cpp-httplib listens with a backlog of 5: connects beyond it are dropped
