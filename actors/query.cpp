@@ -71,7 +71,7 @@ query_actor::behavior_type worker_impl(query_actor::stateful_pointer<worker_stat
 query_pool::query_pool(caf::actor_system& sys,
                        std::vector<std::unique_ptr<storage::reader>> readers,
                        size_t max_pending)
-    : sys_(sys), admitted_(std::make_shared<std::atomic<size_t>>(0)),
+    : admitted_(std::make_shared<std::atomic<size_t>>(0)),
       limit_(readers.size() + max_pending) {
   for (auto& r : readers) {
     auto load = std::make_shared<std::atomic<int>>(0);

@@ -54,7 +54,6 @@ private:
     query_actor handle;
     std::shared_ptr<std::atomic<int>> load;  // jobs admitted to it and not finished
   };
-  caf::actor_system& sys_;
   std::vector<worker> workers_;
   std::shared_ptr<std::atomic<size_t>> admitted_;  // over all workers
   size_t limit_;

@@ -20,17 +20,6 @@ blocking_pool::blocking_pool(size_t threads, size_t max_queue,
 
 blocking_pool::~blocking_pool() { stop(); }
 
-bool blocking_pool::submit(std::function<void()> job) {
-  {
-    std::lock_guard<std::mutex> lock(mtx_);
-    if (stopping_ || queue_.size() + timed_.size() >= max_queue_)
-      return false;
-    queue_.push_back(std::move(job));
-  }
-  cv_.notify_one();
-  return true;
-}
-
 uint64_t blocking_pool::submit_at(clock_type::time_point due, std::function<void()> job) {
   uint64_t ticket = 0;
   bool wake_timer = false;

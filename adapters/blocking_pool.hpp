@@ -44,8 +44,9 @@ public:
   blocking_pool(const blocking_pool&) = delete;
   blocking_pool& operator=(const blocking_pool&) = delete;
 
-  // Runs `job` as soon as a worker is free; false when the queue is full.
-  bool submit(std::function<void()> job);
+  // Runs `job` as soon as a worker is free (submit_at now); false when the
+  // queue is full or the pool stops.
+  bool submit(std::function<void()> job) { return submit_at(clock_type::now(), std::move(job)) != 0; }
 
   // Runs `job` once `due` has come (or up to `coalesce` before it). Returns a
   // ticket for cancel(), or 0 when the queue is full or the pool stops.

@@ -11,7 +11,6 @@
 #include "log/log.hpp"
 #include "storage/backup.hpp"
 
-#include <caf/all.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -130,9 +129,9 @@ json memory_json() {
 
 } // namespace
 
-server::server(caf::actor_system& sys, std::shared_ptr<actors::query_pool> queries,
+server::server(std::shared_ptr<actors::query_pool> queries,
                std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings)
-    : sys_(sys), queries_(std::move(queries)), gauge_(std::move(gauge)),
+    : queries_(std::move(queries)), gauge_(std::move(gauge)),
       settings_(std::move(settings)), http_(std::make_unique<httplib::Server>()),
       started_ms_(wall_ms()) {
   if (!settings_.plant)

@@ -1,9 +1,9 @@
 // api/server: the HTTP JSON API, v1 (docs/API.md).
 //
 // cpp-httplib serves requests on its own thread pool. A handler never touches
-// SQLite: it validates the parameters, then sends a read_job to the query
-// dispatcher and waits for the reply at most request_timeout_ms (no reply in
-// time -> 503). /api/v1/health reads the writer's gauge directly, so it
+// SQLite: it validates the parameters, then sends a read_job to a query
+// worker (actors::query_pool) and waits for the reply at most
+// request_timeout_ms (no reply in time -> 503). /api/v1/health reads the writer's gauge directly, so it
 // answers even while every query worker is busy.
 //
 // Overload never hangs the server: at most `http_threads - reserved_threads`
@@ -32,7 +32,6 @@
 #include "config/config.hpp"
 #include "storage/database.hpp"
 
-#include <caf/fwd.hpp>
 
 #include <atomic>
 #include <memory>
@@ -77,7 +76,7 @@ bool tokens_equal(const std::string& presented, const std::string& expected);
 
 class server {
 public:
-  server(caf::actor_system& sys, std::shared_ptr<actors::query_pool> queries,
+  server(std::shared_ptr<actors::query_pool> queries,
          std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings);
   ~server();  // stop()
   server(const server&) = delete;
@@ -93,7 +92,6 @@ public:
 
 private:
   void routes();
-  caf::actor_system& sys_;
   std::shared_ptr<actors::query_pool> queries_;
   std::shared_ptr<actors::ingest_gauge> gauge_;
   server_settings settings_;

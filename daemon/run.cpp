@@ -210,7 +210,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   as.token = cfg.api.token;
   as.db_options = opts;
   as.plant = std::make_shared<const config::config>(cfg);
-  api::server http{sys, queries, gauge, as};
+  api::server http{queries, gauge, as};
   std::string bind_error;
   bool serving = http.bind(&bind_error);
   if (serving) {

@@ -156,7 +156,7 @@ TEST_CASE("under many huge concurrent queries every request is answered in bound
     worst = std::max(worst, r.ms);
     if (r.code == "overloaded")
       worst_overloaded = std::max(worst_overloaded, r.ms);
-    // bounded: the request timeout, plus the dispatcher's 250 ms grace, plus slack
+    // bounded: the request timeout, plus the query pool's 250 ms grace, plus slack
     CHECK(r.ms < request_timeout_ms + 3000);
   }
   CHECK(timeouts + overloaded > 0);

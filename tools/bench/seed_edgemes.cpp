@@ -79,7 +79,7 @@ int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines) {
   as.version = "bench";
   as.http_threads = static_cast<int>(cores + std::min<size_t>(max_pending, 62) + api::reserved_threads);
   as.db_options = opts;
-  api::server http{sys, queries, gauge, as};
+  api::server http{queries, gauge, as};
   std::string error;
   if (!http.bind(&error)) {
     std::fprintf(stderr, "edgemes-seed edgemes: %s\n", error.c_str());
