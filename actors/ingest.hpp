@@ -57,6 +57,17 @@ public:
 
   // Schedule slots in which a poller started no poll (actors/poller).
   void record_missed(int64_t slots) { missed_polls_.fetch_add(slots); }
+  // A compaction: chunks written, polls moved out of the ingest log, of which late.
+  void record_compaction(int64_t chunks, int64_t polls, int64_t late) {
+    compactions_.fetch_add(1);
+    compacted_chunks_.fetch_add(chunks);
+    compacted_polls_.fetch_add(polls);
+    late_polls_.fetch_add(late);
+  }
+  int64_t compactions() const { return compactions_.load(); }
+  int64_t compacted_chunks() const { return compacted_chunks_.load(); }
+  int64_t compacted_polls() const { return compacted_polls_.load(); }
+  int64_t late_polls() const { return late_polls_.load(); }
   int64_t missed_polls() const { return missed_polls_.load(); }
 
   void set_writer_error(const std::string& text) {
@@ -87,6 +98,10 @@ private:
   std::atomic<int64_t> held_samples_{0};
   std::atomic<int64_t> held_reports_{0};
   std::atomic<int64_t> dropped_samples_{0};
+  std::atomic<int64_t> compactions_{0};
+  std::atomic<int64_t> compacted_chunks_{0};
+  std::atomic<int64_t> compacted_polls_{0};
+  std::atomic<int64_t> late_polls_{0};
   std::atomic<int64_t> dropped_reports_{0};
   std::atomic<int64_t> committed_rows_{0};
   std::atomic<int64_t> committed_samples_{0};

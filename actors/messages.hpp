@@ -48,6 +48,7 @@ struct writer_totals {
   int64_t rows = 0;
   int64_t samples = 0;
   int64_t lost_samples = 0;  // held at stop but not committable (disk error); logged
+  int64_t compactions = 0;   // compact() calls that succeeded
 };
 
 // A read to run on one query worker's connection, before `deadline`.

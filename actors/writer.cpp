@@ -34,10 +34,10 @@ std::string mib(int64_t bytes) {
 
 // One retention pass: chunks until nothing older than the cutoff is left.
 struct retention_pass {
-  int64_t telemetry = 0;
-  int64_t rollups = 0;
+  int64_t chunks = 0;          // chunk rows deleted
+  int64_t polls = 0;           // polls they held
   int64_t state_changes = 0;
-  int64_t chunks = 0;
+  int64_t transactions = 0;
 };
 
 struct writer_state {
@@ -58,6 +58,7 @@ struct writer_state {
   int64_t next_retention_ms = 0;
   retention_pass pass;
   std::string last_housekeeping_error;
+  std::string last_compaction_error;
   int64_t dropped_logged = 0;      // dropped samples already in the log
   int64_t dropped_reports_logged = 0;
   int64_t last_drop_log_ms = std::numeric_limits<int64_t>::min() / 2;
@@ -168,19 +169,19 @@ struct writer_state {
     int64_t cutoff = wall_ms() - settings.retention_ms;
     try {
       auto r = db->delete_before(cutoff, settings.retention_chunk_rows);
-      pass.telemetry += r.telemetry;
-      pass.rollups += r.rollups;
+      pass.chunks += r.chunks;
+      pass.polls += r.polls;
       pass.state_changes += r.state_changes;
-      pass.chunks += 1;
+      pass.transactions += 1;
       if (!r.done)
         return;  // more next tick
-      if (pass.telemetry + pass.rollups + pass.state_changes > 0)
-        log::info("writer", "retention: deleted " + std::to_string(pass.telemetry) +
-                                " telemetry rows, " + std::to_string(pass.rollups) +
-                                " rollup rows and " + std::to_string(pass.state_changes) +
+      if (pass.chunks + pass.state_changes > 0)
+        log::info("writer", "retention: deleted " + std::to_string(pass.chunks) +
+                                " chunks (" + std::to_string(pass.polls) + " polls) and " +
+                                std::to_string(pass.state_changes) +
                                 " state changes older than " +
                                 std::to_string(settings.retention_ms / 86400000) + " days in " +
-                                std::to_string(pass.chunks) + " transactions of at most " +
+                                std::to_string(pass.transactions) + " transactions of at most " +
                                 std::to_string(settings.retention_chunk_rows) + " rows");
       pass = {};
       next_retention_ms = now + settings.retention_idle_ms;
@@ -210,8 +211,30 @@ struct writer_state {
     last_drop_log_ms = now;
   }
 
+  // Moves the windows that ended grace_ms ago from the ingest log into
+  // chunks (storage/compaction.cpp); a failing disk skips it.
+  void compaction() {
+    if (!last_error.empty() || !db->compaction_due())
+      return;
+    try {
+      auto r = db->compact();
+      totals.compactions += 1;
+      gauge->record_compaction(r.chunks, r.polls, r.late_polls);
+      if (!last_compaction_error.empty()) {
+        log::info("writer", "compaction succeeds again after: " + last_compaction_error);
+        last_compaction_error.clear();
+      }
+    } catch (const storage::db_error& e) {
+      std::string text = std::string{"compaction failed, will retry: "} + e.what();
+      if (text != last_compaction_error)
+        log::warn("writer", text);
+      last_compaction_error = text;
+    }
+  }
+
   void housekeeping() {
     int64_t now = steady_ms();
+    compaction();
     keep_wal_bounded();
     routine_checkpoint(now);
     retention(now);

@@ -340,7 +340,8 @@ private:
   static std::vector<std::string> database_keys() {
     return {"path", "synchronous", "cache_size_kib", "read_cache_size_kib", "memory_limit_kib", "busy_timeout_ms", "foreign_keys",
             "wal_autocheckpoint_pages", "journal_size_limit_bytes", "wal_max_bytes",
-            "checkpoint_interval_ms", "retention_days"};
+            "checkpoint_interval_ms", "retention_days", "chunk_window_ms", "compaction_grace_ms",
+            "status_interval_ms"};
   }
 
   void read_database(object_reader r, database_config& db) {
@@ -363,6 +364,9 @@ private:
     r.integer("wal_max_bytes", db.wal_max_bytes, 1 << 20, kNoMax);
     r.integer("checkpoint_interval_ms", db.checkpoint_interval_ms, 10, kDayMs);
     r.integer("retention_days", db.retention_days, 0, 36500);
+    r.integer("chunk_window_ms", db.chunk_window_ms, 1000, kDayMs);
+    r.integer("compaction_grace_ms", db.compaction_grace_ms, 0, kDayMs);
+    r.integer("status_interval_ms", db.status_interval_ms, 0, kDayMs);
   }
 
   void read_writer(object_reader r, writer_config& w) {

@@ -30,6 +30,9 @@ struct database_config {
   int64_t wal_max_bytes = 64LL * 1024 * 1024;  // -wal past this: RESTART checkpoint by the writer
   int64_t checkpoint_interval_ms = 1000;       // routine PASSIVE checkpoint by the writer
   int64_t retention_days = 0;                  // 0 = keep telemetry forever
+  int64_t chunk_window_ms = 120000;            // history chunk width (fixed when the file is created)
+  int64_t compaction_grace_ms = 30000;         // how late a poll may be before its window is compacted
+  int64_t status_interval_ms = 30000;          // unchanged machine status rows written at most this often
 };
 
 struct writer_config {

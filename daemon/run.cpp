@@ -113,7 +113,18 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   std::unique_ptr<storage::writer> db;
   std::map<std::string, storage::machine_binding> bindings;
   try {
-    db = storage::writer::open(cfg.database.path, opts);
+    storage::layout_options layout;
+    layout.window_ms = cfg.database.chunk_window_ms;
+    layout.grace_ms = cfg.database.compaction_grace_ms;
+    layout.status_every_ms = cfg.database.status_interval_ms;
+    layout.before_migration = [&](int from, int to) {
+      log::info("edgemes", "migrating " + cfg.database.path + " from schema version " +
+                               std::to_string(from) + " to " + std::to_string(to) +
+                               ": the stored telemetry is rewritten once, in one transaction "
+                               "(interrupting it leaves the file at version " +
+                               std::to_string(from) + ")");
+    };
+    db = storage::writer::open(cfg.database.path, opts, layout);
     std::vector<storage::line_def> lines;
     std::vector<storage::machine_def> machines;
     for (const auto& line : cfg.lines) {
@@ -139,7 +150,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
     storage::options read_opts = opts;
     read_opts.cache_size_kib = cfg.database.read_cache_size_kib;
     for (size_t i = 0; i < query_actors; ++i)
-      readers.push_back(storage::reader::open(cfg.database.path, read_opts));
+      readers.push_back(storage::reader::open(cfg.database.path, read_opts, db->shared_head()));
   } catch (const storage::db_error& e) {
     log::error("edgemes", "cannot open read-only connection to " + cfg.database.path + ": " +
                               e.what());

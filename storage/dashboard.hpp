@@ -1,10 +1,9 @@
 // storage/dashboard: the reads behind the live floor dashboard, on a query
 // worker's read-only connection (storage::reader).
 //
-// Wall screens ask for the whole floor every 1-2 s, so each read here is an
-// index seek on telemetry's primary key (machine_id, ts) that touches a
-// handful of rows and decodes only the slots asked for — never a scan of a
-// time range. A dashboard_reads prepares its statements once and reuses them
+// Wall screens ask for the whole floor every 1-2 s, so each read here looks
+// at a handful of polls — the newest in the writer's head, or one chunk — and
+// decodes only the slots asked for, never a scan of a time range. A dashboard_reads prepares its statements once and reuses them
 // for every machine of one reply; wrap the reply in one read_snapshot so it
 // shows one committed state of the file.
 //
@@ -68,13 +67,14 @@ public:
                                  int max_rows = 500);
 
   // The first and last value of each of `slots` with from <= ts < to, looking
-  // at most `max_rows` polls in from either end: two index seeks.
+  // at most `max_rows` polls in from either end.
   std::vector<range_ends> ends(int64_t machine_id, const std::vector<int>& slots, int64_t from_ms,
                                int64_t to_ms, int max_rows = 500);
 
 private:
   struct statements;
   sqlite3* db_;
+  reader& reader_;
   std::unique_ptr<statements> stmts_;
 };
 

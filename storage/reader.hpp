@@ -11,9 +11,11 @@
 #pragma once
 
 #include "storage/database.hpp"
+#include "storage/rollup.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +24,8 @@
 struct sqlite3;
 
 namespace edgemes::storage {
+
+class head;
 
 struct line_info {
   std::string ident;
@@ -68,6 +72,9 @@ struct point {
 
 enum class aggregate { avg, min, max, sum, count, last };
 
+// What a bucket with these statistics reports for `agg` (count > 0).
+double aggregate_value(const slot_stats& a, aggregate agg);
+
 struct bucket {
   int64_t ts_ms;   // bucket start: k * step since the epoch (the first may be < from)
   double value;
@@ -95,7 +102,13 @@ class reader {
 public:
   // Opens read-only. Retries briefly while the file is being created or its
   // WAL recovered (SQLITE_CANTOPEN / SQLITE_READONLY_RECOVERY). Throws db_error.
-  static std::unique_ptr<reader> open(const std::string& path, const options& opts);
+  // `hot`: the writer's head when the writer runs in this process
+  // (writer::shared_head()): the hot window is then read from memory and the
+  // machines' live status overlays their rows; without it the reader decodes
+  // the ingest log and shows the status rows as written (at most
+  // layout_options::status_every_ms behind).
+  static std::unique_ptr<reader> open(const std::string& path, const options& opts,
+                                      std::shared_ptr<const head> hot = nullptr);
   ~reader();
   reader(const reader&) = delete;
   reader& operator=(const reader&) = delete;
@@ -110,7 +123,8 @@ public:
   std::vector<metric_info> metrics(int64_t machine_id);
 
   // Latest value and its timestamp for each metric of the machine, looking
-  // back at most `max_rows` polls (a metric not seen in them has no value).
+  // back at most `max_rows` polls and 720 compaction windows (a metric not
+  // seen in them has no value).
   std::vector<latest_value> latest(int64_t machine_id, int max_rows = 500);
 
   // Points of one metric slot with from <= ts < to, oldest first, at most
@@ -119,19 +133,14 @@ public:
                              int64_t limit, bool* truncated = nullptr);
 
   // One value per non-empty bucket [k*step, (k+1)*step) (aligned to the epoch)
-  // of the points with from <= ts < to, oldest first. When step is a multiple
-  // of 10 s the whole 10 s buckets inside the range come from the rollups
-  // (telemetry_10s, up to the machine's newest rollup row) and only the edges
-  // and the newest, still open buckets from raw rows; the values are exactly
-  // those series_raw() computes (storage/rollup.hpp defines the one order of
-  // additions both use). It reads in one read transaction: its own, or the
-  // caller's when one is open (storage::read_snapshot). Throws db_error for
-  // step <= 0.
+  // of the points with from <= ts < to, oldest first: 10 s sub-buckets in ts
+  // order, merged into the step (storage/rollup.hpp defines the one order of
+  // additions). It reads in one read transaction: its own, or the caller's
+  // when one is open (storage::read_snapshot). Throws db_error for step <= 0.
   std::vector<bucket> series(int64_t machine_id, int slot, int64_t from_ms, int64_t to_ms,
                              int64_t step_ms, aggregate agg);
 
-  // The same, from raw rows only: the reference series() is tested against,
-  // and what it costs without rollups.
+  // The same, point by point: the reference series() is tested against.
   std::vector<bucket> series_raw(int64_t machine_id, int slot, int64_t from_ms, int64_t to_ms,
                                  int64_t step_ms, aggregate agg);
 
@@ -140,6 +149,16 @@ public:
   // ends at min(to, now_ms).
   state_report states(int64_t machine_id, int64_t from_ms, int64_t to_ms, int64_t now_ms);
 
+  // Every poll of one machine with from <= ts < to, oldest first (forward) or
+  // newest first, as f(ts, values) with one value per entry of `slots` (NaN
+  // where the poll has none); stops when f returns false or after max_polls
+  // polls (-1: no limit; a backward scan with a limit starts at the machine's
+  // newest poll and visits at most 720 windows). One read transaction: its
+  // own, or the caller's. Throws db_error (SQLITE_CORRUPT for a chunk that
+  // does not decode).
+  void scan(int64_t machine_id, const std::vector<int>& slots, int64_t from_ms, int64_t to_ms,
+            bool forward, int64_t max_polls, const std::function<bool(int64_t, const double*)>& f);
+
   sqlite3* handle() const { return db_; }  // for tests and pragma read-back
 
 private:
@@ -147,6 +166,7 @@ private:
   struct statements;  // prepared once, reused by every call
   sqlite3* db_;
   std::unique_ptr<statements> stmts_;
+  std::shared_ptr<const head> head_;  // the writer's, or null
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 

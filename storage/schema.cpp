@@ -1,81 +1,81 @@
-// storage/schema: the layout of the telemetry file, version 2.
+// storage/schema: the layout of the telemetry file, version 4.
 //
 //   lines(id, ident UNIQUE, name)
 //   machines(id, line_id -> lines, ident UNIQUE, name, type, adapter,
 //            configured, status, last_poll_ms, last_ok_ms, last_error,
 //            polls_ok, polls_failed, poll_problems, polls_missed)
 //   metrics(machine_id -> machines, slot, name)      PK (machine_id, slot)
-//   telemetry(machine_id -> machines, ts, v)         PK (machine_id, ts)
-//   telemetry_10s(machine_id -> machines, ts, v)     PK (machine_id, ts)
 //   state_changes(machine_id -> machines, ts, state) PK (machine_id, ts)
+//   chunks(start, machine_id -> machines, polls, data) PK (start, machine_id)
+//   ingest_log(id, data)                             rowid table, commit order
+//   compaction(one = 1, window_ms, boundary, generation)   one row
 //   VIEW samples(machine, metric, ts, value)
 //   VIEW samples_10s(machine, metric, ts, count, sum, min, max, last)
 //
-// Why it is keyed so:
-// - telemetry holds ONE ROW PER POLL, not one per sample: v is a JSON array of
-//   the poll's values indexed by metric slot (storage/codec.hpp). A row per
-//   sample keyed (machine, metric, ts) scatters each poll over 20 B-tree
-//   positions and ingest falls from 300 k to 35 k samples/s as the file grows
-//   to 10 M rows; a row per poll appends at the end of one key range per
-//   machine and stays flat (measured, /work/shared/SQLITE-3.40.md).
-// - telemetry, telemetry_10s, metrics and state_changes are WITHOUT ROWID,
-//   clustered on (machine_id, ts|slot): every query is "one machine, a time
-//   range", which is then one contiguous range scan, and the key costs no
-//   second index.
+// Where a poll lives (version 4; the invariant everything else relies on):
+// every committed poll is in EXACTLY ONE of
+// - ingest_log: one row per commit, its polls in compact binary form
+//   (storage/log_batch.hpp), appended in commit order. The hot window.
+// - chunks: one row per machine and compaction window [start, start +
+//   window_ms) (start a multiple of window_ms since the epoch), its polls
+//   compressed column by column (storage/chunk.hpp). The history.
+// The writer moves whole windows from the log into chunks once they ended
+// more than a grace period ago (storage/compaction.cpp); every window before
+// compaction.boundary has been moved, and a poll that arrives later for such
+// a window waits in the log until the next compaction merges it into the
+// window's chunk.
+//
+// Why it is laid out so (docs/ARCHITECTURE.md has the measurements):
+// - Flash wear. Version 3 stored one row per poll keyed (machine_id, ts): each
+//   commit rewrote one 4 KiB B-tree page per machine it carried, ~1 000 bytes
+//   written per 8-byte sample. The log appends at the end of one B-tree, and
+//   chunks are keyed (start, machine_id) so a compaction appends too: what a
+//   commit writes is about what it adds.
+// - Space. A chunk stores timestamps as bit-packed deltas and each metric as
+//   decimal integers (or XOR'd doubles) in bit-packed blocks: counters,
+//   setpoints and 1-decimal readings cost a fraction of a byte per sample.
+// - Reads. "One machine, one metric, a range" is one primary-key lookup per
+//   window plus the decode of two columns; the hot window is read from the
+//   writer's head in memory (storage/head.hpp) by the daemon's readers, and
+//   from ingest_log by any other reader.
 // - metrics.slot is append-only per machine (storage::writer::sync_catalog):
-//   a metric keeps its slot forever, so old rows decode correctly after the
-//   config adds or drops metrics. UNIQUE(machine_id, name) finds a slot by name.
+//   a metric keeps its slot (its column in a chunk) forever, so old chunks
+//   decode correctly after the config adds or drops metrics.
 // - state_changes stores changes only (the writer skips repeats), so the state
 //   at time t is the last row with ts <= t.
 // - Machines are identified by ident (the config's name for them) and keep
 //   their id forever; a machine dropped from the config stays, configured=0,
-//   with its history. Deleting a line cascades to everything below it
-//   (foreign_keys is ON on every connection); machines_by_line serves that
-//   cascade and the per-line listing.
-// - The samples view exists for people with the stock sqlite3 shell:
-//     SELECT ts, value FROM samples
-//      WHERE machine='smt1-placer1' AND metric='cycle_time_s' ORDER BY ts;
-//   It unpacks v with json_extract; the daemon itself decodes in C++.
-//
-// Rollups (version 2): telemetry_10s holds one row per machine and 10-second
-// bucket that has raw rows, ts = the bucket start (a multiple of 10 000 ms
-// since the epoch), v = per slot [count,sum,min,max,last] or null, or one
-// of the short forms of version 3 (storage/codec.hpp, arithmetic in
-// storage/rollup.hpp). They exist so a
-// /series read of an hour at 1 s polls reads ~360 rows instead of 3 600
-// (docs/BENCHMARKS.md, "Rollups (schema v2)"), and they are a CACHE: raw
-// telemetry is the truth, and the invariants that make the cache exact are
-//   (1) a rollup row equals the aggregate of its bucket's raw rows, in every
-//       committed state (the writer writes a closed bucket's row in the same
-//       transaction as the poll that closes it, and rebuilds a bucket from raw
-//       rows when a poll arrives out of order);
-//   (2) every bucket of a machine at or before its newest rollup row that has
-//       raw rows has its rollup row ("coverage"): so the reader takes rollups
-//       up to the newest one and raw rows after it (the writer's open bucket
-//       has no row until it closes, and is always after it; a poll into a
-//       bucket that has a row rebuilds the row in the poll's transaction);
-//   (3) retention deletes raw and rollup rows by whole buckets.
-// samples_10s unpacks them for the shell:
-//     SELECT ts, count, sum / count AS avg, min, max FROM samples_10s
-//      WHERE machine='smt1-placer1' AND metric='cycle_time_s' ORDER BY ts;
-// A 20-metric row is ~600 bytes; beyond ~1 000 bytes (about 30 metrics with
-// fractional values) SQLite moves the rest of a row to an overflow page at the
-// default 4 KiB page size, which costs space and a page read per row.
+//   with its history. Deleting a line cascades to everything below it but the
+//   log, whose rows hold many machines: the reader and the next compaction
+//   ignore polls of machines that no longer exist.
+// - The views exist for people with the stock sqlite3 shell. They decode the
+//   binary columns with two table-valued functions that edgemes registers on
+//   its own connections and ships as a loadable extension for the shell
+//   (storage/sql_functions.hpp, docs/STORAGE-FORMAT.md):
+//     sqlite3 factory.db -cmd '.load build/bin/edgemes'
+//       "SELECT ts, value FROM samples WHERE machine='smt1-placer1'
+//         AND metric='cycle_time_s' ORDER BY ts"
+//   samples_10s groups samples into 10 s buckets (it replaced the rollup
+//   table of versions 2 and 3: the daemon aggregates chunks as it decodes).
 //
 // Versioning: PRAGMA user_version is the schema version; 0 means a new file.
 // A migration from version n to n+1 is appended to `migrations` and runs in
-// the same transaction as the version bump, so a file is always at a version.
-// Version 3 only replaces the samples_10s view (rollup short forms).
-// Version 2's migration backfills the rollups of existing telemetry (all but
-// each machine's newest bucket, which the writer rebuilds on its next poll):
-// 0.35-0.6 s for the 5 M-sample benchmark file (docs/BENCHMARKS.md).
+// the same transaction as the version bump, so a file is always at a version
+// (a kill -9 during a migration leaves the old version; the next start runs
+// it again). Version 4 converts version 3's telemetry rows into chunks (and
+// the newest window into the log) and drops telemetry and telemetry_10s.
 #include "storage/schema.hpp"
 
+#include "storage/chunk.hpp"
+#include "storage/codec.hpp"
 #include "storage/connection.hpp"
 #include "storage/database.hpp"
-#include "storage/rollup_store.hpp"
+#include "storage/log_batch.hpp"
+#include "storage/rollup.hpp"
 
+#include <cmath>
 #include <string>
+#include <vector>
 
 namespace edgemes::storage::detail {
 
@@ -174,16 +174,163 @@ CREATE VIEW samples_10s(machine, metric, ts, count, sum, min, max, last) AS
    WHERE e IS NOT NULL;
 )sql";
 
+// Version 4: chunks + ingest log (see the top of this file). The C++ step
+// (to_chunks) moves the telemetry rows before the SQL of `schema_v4_drop`
+// drops the old tables.
+const char* const schema_v4 = R"sql(
+CREATE TABLE compaction(
+  one        INTEGER PRIMARY KEY CHECK(one = 1),
+  window_ms  INTEGER NOT NULL CHECK(window_ms > 0), -- chunk width, fixed for the file
+  boundary   INTEGER,            -- every window before it is compacted; NULL = none yet
+  generation INTEGER NOT NULL DEFAULT 0             -- +1 per compaction
+);
+CREATE TABLE chunks(
+  start      INTEGER NOT NULL,   -- window start, unix ms, a multiple of compaction.window_ms
+  machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  polls      INTEGER NOT NULL,   -- polls in the chunk
+  data       BLOB NOT NULL,      -- storage/chunk.hpp, docs/STORAGE-FORMAT.md
+  PRIMARY KEY(start, machine_id)
+) WITHOUT ROWID;
+CREATE TABLE ingest_log(
+  id   INTEGER PRIMARY KEY,      -- commit order
+  data BLOB NOT NULL             -- storage/log_batch.hpp: one commit's polls
+);
+)sql";
+
+const char* const schema_v4_drop = R"sql(
+DROP VIEW samples;
+DROP VIEW samples_10s;
+DROP TABLE telemetry_10s;
+DROP TABLE telemetry;
+CREATE VIEW samples(machine, metric, ts, value) AS
+  SELECT mc.ident, m.name, p.ts, p.value
+    FROM chunks c, edgemes_chunk(c.data) p
+    JOIN machines mc ON mc.id = c.machine_id
+    JOIN metrics m ON m.machine_id = c.machine_id AND m.slot = p.slot
+  UNION ALL
+  SELECT mc.ident, m.name, p.ts, p.value
+    FROM ingest_log l, edgemes_log(l.data) p
+    JOIN machines mc ON mc.id = p.machine_id
+    JOIN metrics m ON m.machine_id = p.machine_id AND m.slot = p.slot;
+CREATE VIEW samples_10s(machine, metric, ts, count, sum, min, max, last) AS
+  SELECT machine, metric, b, count(*), sum(value), min(value), max(value), newest
+    FROM (SELECT machine, metric, value, b,
+                 last_value(value) OVER (PARTITION BY machine, metric, b ORDER BY ts
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS newest
+            FROM (SELECT machine, metric, ts, value,
+                         ts - ((ts % 10000) + 10000) % 10000 AS b FROM samples))
+   GROUP BY machine, metric, b;
+)sql";
+
+// Moves every telemetry row of a version 3 file into chunks (windows before
+// the one holding the newest row) or the ingest log (that window), then
+// drops the old tables. Streams one machine and one window at a time.
+void to_chunks(sqlite3* db, int64_t window_ms) {
+  std::string sql = "INSERT INTO compaction(one, window_ms) VALUES(1, " +
+                    std::to_string(window_ms) + ")";
+  exec(db, sql.c_str(), "schema v4: compaction state");
+  int64_t boundary = 0;
+  bool any = false;
+  {
+    stmt_ptr q = prepare(db, "SELECT max(ts) FROM telemetry");
+    if (next_row(db, q.get(), "schema v4: newest poll") &&
+        sqlite3_column_type(q.get(), 0) != SQLITE_NULL) {
+      boundary = floor_to(sqlite3_column_int64(q.get(), 0), window_ms);
+      any = true;
+    }
+  }
+  if (any) {
+    std::vector<int64_t> machines;
+    {
+      stmt_ptr q = prepare(db, "SELECT DISTINCT machine_id FROM telemetry");
+      while (next_row(db, q.get(), "schema v4: machines"))
+        machines.push_back(sqlite3_column_int64(q.get(), 0));
+    }
+    stmt_ptr rows = prepare(db, "SELECT ts, v FROM telemetry WHERE machine_id=? ORDER BY ts");
+    stmt_ptr put = prepare(db, "INSERT INTO chunks(start, machine_id, polls, data) "
+                               "VALUES(?,?,?,?)");
+    stmt_ptr log = prepare(db, "INSERT INTO ingest_log(data) VALUES(?)");
+    std::vector<int64_t> ts;
+    std::vector<std::vector<double>> polls;
+    std::vector<double> values, flat;
+    std::string buf;
+    // The newest window's polls, for the log: (machine, ts, values).
+    std::vector<std::pair<std::pair<int64_t, int64_t>, std::vector<double>>> hot;
+    auto flush = [&](int64_t machine, int64_t start) {
+      if (ts.empty())
+        return;
+      size_t nslots = 0;
+      for (const auto& p : polls)
+        nslots = std::max(nslots, p.size());
+      flat.assign(ts.size() * nslots, NAN);
+      for (size_t i = 0; i < polls.size(); ++i)
+        std::copy(polls[i].begin(), polls[i].end(),
+                  flat.begin() + static_cast<std::ptrdiff_t>(i * nslots));
+      buf.clear();
+      chunk::encode(ts.data(), flat.data(), ts.size(), nslots, buf);
+      reset_on_exit r(put.get());
+      sqlite3_bind_int64(put.get(), 1, start);
+      sqlite3_bind_int64(put.get(), 2, machine);
+      sqlite3_bind_int64(put.get(), 3, static_cast<int64_t>(ts.size()));
+      sqlite3_bind_blob(put.get(), 4, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
+      if (int rc = sqlite3_step(put.get()); rc != SQLITE_DONE)
+        fail(db, rc, "schema v4: write a chunk");
+      ts.clear();
+      polls.clear();
+    };
+    for (int64_t machine : machines) {
+      reset_on_exit r(rows.get());
+      sqlite3_bind_int64(rows.get(), 1, machine);
+      int64_t start = 0;
+      while (next_row(db, rows.get(), "schema v4: read telemetry")) {
+        const int64_t t = sqlite3_column_int64(rows.get(), 0);
+        // A row that does not decode (edited by hand) held no values.
+        if (!decode_all(reinterpret_cast<const char*>(sqlite3_column_text(rows.get(), 1)),
+                        static_cast<size_t>(sqlite3_column_bytes(rows.get(), 1)), values))
+          values.clear();
+        if (t >= boundary) {
+          hot.push_back({{machine, t}, values});
+          continue;
+        }
+        const int64_t w = floor_to(t, window_ms);
+        if (!ts.empty() && w != start)
+          flush(machine, start);
+        start = w;
+        ts.push_back(t);
+        polls.push_back(values);
+      }
+      flush(machine, start);
+    }
+    // The newest window goes to the log, in batches of at most 5 000 polls.
+    for (size_t from = 0; from < hot.size(); from += 5000) {
+      std::vector<log_batch::poll> batch;
+      for (size_t i = from; i < std::min(hot.size(), from + 5000); ++i)
+        batch.push_back({hot[i].first.first, hot[i].first.second, &hot[i].second});
+      buf.clear();
+      log_batch::encode(std::move(batch), buf);
+      reset_on_exit r(log.get());
+      sqlite3_bind_blob(log.get(), 1, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
+      if (int rc = sqlite3_step(log.get()); rc != SQLITE_DONE)
+        fail(db, rc, "schema v4: write the ingest log");
+    }
+    sql = "UPDATE compaction SET boundary=" + std::to_string(boundary);
+    exec(db, sql.c_str(), "schema v4: boundary");
+  }
+  exec(db, schema_v4_drop, "schema v4: replace telemetry");
+}
+
 // migrations[n] takes a file from version n to n + 1: its SQL, then its C++
-// step (if any), in the one transaction of create_or_migrate.
+// step (if any), in the one transaction of create_or_migrate. Version 2's
+// rollup backfill is gone: version 4 drops the rollups it would fill.
 struct migration {
   const char* sql;
-  void (*then)(sqlite3* db);
+  void (*then)(sqlite3* db, int64_t window_ms);
 };
 const migration migrations[] = {
     {schema_v1, nullptr},
-    {schema_v2, backfill_rollups},
+    {schema_v2, nullptr},
     {schema_v3, nullptr},
+    {schema_v4, to_chunks},
 };
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version,
               "one migration per schema version");
@@ -197,7 +344,7 @@ std::string too_new(int version) {
 
 } // namespace
 
-void create_or_migrate(sqlite3* db) {
+void create_or_migrate(sqlite3* db, int64_t window_ms) {
   if (user_version(db) == schema_version)
     return;  // the common case: no write transaction at all
   exec(db, "BEGIN IMMEDIATE", "schema: begin");
@@ -211,7 +358,7 @@ void create_or_migrate(sqlite3* db) {
     for (int v = version; v < schema_version; ++v) {
       exec(db, migrations[v].sql, "schema: migrate to version " + std::to_string(v + 1));
       if (migrations[v].then)
-        migrations[v].then(db);
+        migrations[v].then(db, window_ms);
     }
     std::string bump = "PRAGMA user_version=" + std::to_string(schema_version);
     exec(db, bump.c_str(), "schema: set user_version");

@@ -10,7 +10,8 @@ namespace edgemes::storage::detail {
 
 // Writer only: creates the schema in a fresh file (one transaction), migrates
 // an older one, and refuses a file written by a newer build. Throws db_error.
-void create_or_migrate(sqlite3* db);
+// `window_ms` is the chunk width a new file gets (compaction.window_ms).
+void create_or_migrate(sqlite3* db, int64_t window_ms);
 
 // Reader: throws db_error unless the file's user_version is schema_version.
 void check_schema(sqlite3* db, const std::string& path);

@@ -6,57 +6,58 @@
 // batch survives a process crash; a power cut may lose the last batches but
 // never corrupts the file.
 //
-// The state cache (last_state_ + statements::last_ts) mirrors what is
-// committed: a batch's state changes are staged in a local map and folded
-// into the cache only after COMMIT succeeded, so a rolled-back batch can be
-// retried and produces the same rows. The rollups' open buckets
-// (buckets_) are changed during the transaction instead, and forgotten on a
-// rollback: they are reloaded from the committed rows on the next poll.
+// Every cache here mirrors what is committed: the state cache (last_state_ +
+// statements::last_ts), the written statuses and the head change only after
+// COMMIT succeeded, so a rolled-back batch can be retried and produces the
+// same rows. compact() lives in storage/compaction.cpp.
 #include "storage/writer.hpp"
 
-#include "storage/codec.hpp"
+#include "storage/chunk.hpp"
 #include "storage/connection.hpp"
-#include "storage/open_buckets.hpp"
+#include "storage/head.hpp"
+#include "storage/log_batch.hpp"
+#include "storage/rollup.hpp"
 #include "storage/schema.hpp"
+#include "storage/sql_functions.hpp"
+#include "storage/writer_detail.hpp"
 
 #include <cmath>
 #include <exception>
 #include <filesystem>
 #include <limits>
+#include <set>
 
 namespace edgemes::storage {
 
 using detail::fail;
 using detail::stmt_ptr;
 
-struct writer::statements {
-  stmt_ptr begin, commit, rollback;
-  stmt_ptr insert_telemetry, insert_state, last_state, update_status;
-  std::string buf;  // encode buffer, reused for every row
-  // machine_id -> ts of the last stored state change (pairs with last_state_).
-  std::map<int64_t, int64_t> last_ts;
+writer::statements::statements(sqlite3* db)
+    : begin(detail::prepare(db, "BEGIN IMMEDIATE")),
+      commit(detail::prepare(db, "COMMIT")),
+      rollback(detail::prepare(db, "ROLLBACK")),
+      insert_log(detail::prepare(db, "INSERT INTO ingest_log(data) VALUES(?)")),
+      delete_log(detail::prepare(db, "DELETE FROM ingest_log WHERE id=?")),
+      insert_state(detail::prepare(
+          db, "INSERT INTO state_changes(machine_id, ts, state) VALUES(?,?,?) "
+              "ON CONFLICT DO NOTHING")),
+      last_state(detail::prepare(
+          db, "SELECT ts, state FROM state_changes WHERE machine_id=? ORDER BY ts DESC LIMIT 1")),
+      update_status(detail::prepare(
+          db, "UPDATE machines SET status=?, last_poll_ms=?, last_ok_ms=?, last_error=?, "
+              "polls_ok=?, polls_failed=?, poll_problems=?, polls_missed=? WHERE id=?")),
+      chunk_get(detail::prepare(db, "SELECT data FROM chunks WHERE start=? AND machine_id=?")),
+      chunk_put(detail::prepare(
+          db, "INSERT INTO chunks(start, machine_id, polls, data) VALUES(?,?,?,?) "
+              "ON CONFLICT(start, machine_id) DO UPDATE SET polls=excluded.polls, "
+              "data=excluded.data")),
+      set_boundary(detail::prepare(
+          db, "UPDATE compaction SET boundary=?, generation=generation+1")) {
+  buf.reserve(1 << 16);
+}
 
-  explicit statements(sqlite3* db)
-      : begin(detail::prepare(db, "BEGIN IMMEDIATE")),
-        commit(detail::prepare(db, "COMMIT")),
-        rollback(detail::prepare(db, "ROLLBACK")),
-        insert_telemetry(detail::prepare(
-            db, "INSERT INTO telemetry(machine_id, ts, v) VALUES(?,?,?) ON CONFLICT DO NOTHING")),
-        insert_state(detail::prepare(
-            db, "INSERT INTO state_changes(machine_id, ts, state) VALUES(?,?,?) "
-                "ON CONFLICT DO NOTHING")),
-        last_state(detail::prepare(
-            db, "SELECT ts, state FROM state_changes WHERE machine_id=? ORDER BY ts DESC LIMIT 1")),
-        update_status(detail::prepare(
-            db, "UPDATE machines SET status=?, last_poll_ms=?, last_ok_ms=?, last_error=?, "
-                "polls_ok=?, polls_failed=?, poll_problems=?, polls_missed=? WHERE id=?")) {
-    buf.reserve(1024);
-  }
-};
+namespace detail {
 
-namespace {
-
-// Steps a statement that returns no rows; throws naming `what` on failure.
 void step_done(sqlite3* db, sqlite3_stmt* s, const char* what) {
   int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -67,30 +68,21 @@ void step_done(sqlite3* db, sqlite3_stmt* s, const char* what) {
 }
 
 void bind_text(sqlite3_stmt* s, int i, const std::string& text) {
-  // SQLITE_STATIC: every caller steps and resets before `text` goes away.
   sqlite3_bind_text(s, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
 }
 
-// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back and rethrows on
-// any failure.
-template <class Body>
-void in_transaction(sqlite3* db, const char* op, Body&& body) {
-  std::string what = op;
-  detail::exec(db, "BEGIN IMMEDIATE", what + ": begin");
-  try {
-    body();
-    detail::exec(db, "COMMIT", what + ": commit");
-  } catch (...) {
-    // Some errors (SQLITE_FULL, SQLITE_IOERR) already rolled back.
-    if (!sqlite3_get_autocommit(db))
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+void bind_blob(sqlite3_stmt* s, int i, const std::string& bytes) {
+  sqlite3_bind_blob(s, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
 }
 
-} // namespace
+} // namespace detail
 
-std::unique_ptr<writer> writer::open(const std::string& path, const options& opts) {
+using detail::bind_text;
+using detail::in_transaction;
+using detail::step_done;
+
+std::unique_ptr<writer> writer::open(const std::string& path, const options& opts,
+                                     const layout_options& layout) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty())
@@ -109,7 +101,7 @@ std::unique_ptr<writer> writer::open(const std::string& path, const options& opt
     sqlite3_close_v2(db);
     throw db_error(rc, "open " + path + ": " + msg);
   }
-  std::unique_ptr<writer> w(new writer(db, path));
+  std::unique_ptr<writer> w(new writer(db, path, layout));
   try {
     sqlite3_extended_result_codes(db, 1);
     // busy_timeout first: switching to WAL needs an exclusive lock.
@@ -122,20 +114,28 @@ std::unique_ptr<writer> writer::open(const std::string& path, const options& opt
                       ";PRAGMA journal_size_limit=" +
                       std::to_string(opts.journal_size_limit_bytes);
     detail::exec(db, sql.c_str(), "apply writer pragmas");
-    detail::create_or_migrate(db);
+    if (int rc = register_sql_functions(db); rc != SQLITE_OK)
+      detail::fail(db, rc, "register SQL functions");
+    if (layout.before_migration) {
+      const auto version = static_cast<int>(detail::pragma_int(db, "user_version"));
+      if (version > 0 && version < schema_version)
+        layout.before_migration(version, schema_version);
+    }
+    detail::create_or_migrate(db, layout.window_ms);
     w->stmts_ = std::make_unique<statements>(db);
-    w->buckets_ = std::make_unique<detail::open_buckets>(db);
+    w->load_head();
   } catch (const db_error& e) {
     throw db_error(e.code(), "open " + path + ": " + e.what());
   }
   return w;
 }
 
-writer::writer(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+writer::writer(sqlite3* db, std::string path, const layout_options& layout)
+    : db_(db), path_(std::move(path)), layout_(layout), window_ms_(layout.window_ms),
+      head_(std::make_shared<head>()) {}
 
 writer::~writer() {
   stmts_.reset();  // finalize before closing
-  buckets_.reset();
   if (db_)
     sqlite3_close_v2(db_);
 }
@@ -221,7 +221,9 @@ std::map<std::string, machine_binding> writer::sync_catalog(
       out[m.ident] = std::move(b);
     }
   });
-  buckets_->forget_all();  // catalog changed: reload each machine's open bucket from the file
+  // Every configured machine is 'unknown' now: the statuses written are re-read.
+  held_status_.clear();
+  load_statuses();
   return out;
 }
 
@@ -234,26 +236,40 @@ commit_stats writer::commit(const std::vector<poll_row>& polls,
   commit_stats stats;
   // machine_id -> (state, ts) changes of this batch, folded in after COMMIT.
   std::map<int64_t, std::pair<std::string, int64_t>> staged;
+  std::vector<const poll_row*> accepted;
+  std::vector<const status_row*> to_write;
+  int64_t log_id = 0;
 
   step_done(db_, st.begin.get(), "commit: begin");
   try {
-    sqlite3_stmt* ins = st.insert_telemetry.get();
+    // Duplicates: a (machine, ts) in the head, in a chunk, or twice here.
+    std::set<std::pair<int64_t, int64_t>> seen;
+    accepted.reserve(polls.size());
     for (const auto& p : polls) {
-      auto& bucket = buckets_->before_insert(p.machine_id);
-      st.buf.clear();
-      encode_values(p.values, st.buf);
-      sqlite3_bind_int64(ins, 1, p.machine_id);
-      sqlite3_bind_int64(ins, 2, p.ts_ms);
-      bind_text(ins, 3, st.buf);
-      step_done(db_, ins, "commit: insert telemetry");
-      if (sqlite3_changes(db_) == 0) {
+      require_machine(p.machine_id);
+      const bool dup = !seen.emplace(p.machine_id, p.ts_ms).second ||
+                       head_->contains(p.machine_id, p.ts_ms) ||
+                       (head_->has_boundary() && p.ts_ms < head_->boundary() &&
+                        chunk_has(p.machine_id, p.ts_ms));
+      if (dup) {
         ++stats.duplicates;
         continue;
       }
+      accepted.push_back(&p);
       ++stats.rows;
       for (double v : p.values)
         stats.samples += std::isfinite(v) ? 1 : 0;
-      buckets_->after_insert(bucket, p.machine_id, p.ts_ms, p.values);
+    }
+    if (!accepted.empty()) {
+      std::vector<log_batch::poll> batch;
+      batch.reserve(accepted.size());
+      for (const poll_row* p : accepted)
+        batch.push_back({p->machine_id, p->ts_ms, &p->values});
+      st.buf.clear();
+      log_batch::encode(std::move(batch), st.buf);
+      detail::bind_blob(st.insert_log.get(), 1, st.buf);
+      step_done(db_, st.insert_log.get(), "commit: append to the ingest log");
+      log_id = sqlite3_last_insert_rowid(db_);
     }
 
     for (const auto& s : states) {
@@ -290,19 +306,21 @@ commit_stats writer::commit(const std::vector<poll_row>& polls,
       last_ts = s.ts_ms;
     }
 
-    sqlite3_stmt* up = st.update_status.get();
-    for (const auto& s : statuses) {
-      bind_text(up, 1, s.status);
-      sqlite3_bind_int64(up, 2, s.last_poll_ms);
-      sqlite3_bind_int64(up, 3, s.last_ok_ms);
-      bind_text(up, 4, s.last_error);
-      sqlite3_bind_int64(up, 5, s.polls_ok);
-      sqlite3_bind_int64(up, 6, s.polls_failed);
-      sqlite3_bind_int64(up, 7, s.poll_problems);
-      sqlite3_bind_int64(up, 8, s.polls_missed);
-      sqlite3_bind_int64(up, 9, s.machine_id);
-      step_done(db_, up, "commit: update machine status");
+    // A status row is rewritten when what a person reads in it changed, or
+    // status_every_ms after its last write; the head has the newest anyway.
+    std::map<int64_t, const status_row*> newest;
+    for (const auto& s : statuses)
+      newest[s.machine_id] = &s;
+    for (const auto& [id, s] : newest) {
+      auto w = written_status_.find(id);
+      const bool due = w == written_status_.end() || w->second.status != s->status ||
+                       w->second.last_error != s->last_error ||
+                       s->last_poll_ms - w->second.last_poll_ms >= layout_.status_every_ms ||
+                       s->last_poll_ms < w->second.last_poll_ms;
+      if (due)
+        to_write.push_back(s);
     }
+    write_status_rows(to_write);
 
     step_done(db_, st.commit.get(), "commit: commit");
   } catch (...) {
@@ -310,7 +328,6 @@ commit_stats writer::commit(const std::vector<poll_row>& polls,
       sqlite3_step(st.rollback.get());
       sqlite3_reset(st.rollback.get());
     }
-    buckets_->forget_all();  // they may hold rolled-back polls
     throw;
   }
 
@@ -320,8 +337,156 @@ commit_stats writer::commit(const std::vector<poll_row>& polls,
     last_state_[id] = std::move(change.first);
     st.last_ts[id] = change.second;
   }
+  for (const status_row* s : to_write) {
+    written_status_[s->machine_id] = *s;
+    held_status_.erase(s->machine_id);
+  }
+  for (const auto& s : statuses) {
+    head_->set_status(s.machine_id, s);
+    if (auto w = written_status_.find(s.machine_id);
+        w == written_status_.end() || w->second.last_poll_ms != s.last_poll_ms ||
+        w->second.polls_ok != s.polls_ok || w->second.polls_failed != s.polls_failed ||
+        w->second.poll_problems != s.poll_problems || w->second.polls_missed != s.polls_missed ||
+        w->second.last_ok_ms != s.last_ok_ms)
+      held_status_[s.machine_id] = s;
+  }
+  for (const poll_row* p : accepted)
+    head_->append(p->machine_id, p->ts_ms, p->values, log_id);
+  if (!accepted.empty())
+    log_polls_[log_id] = static_cast<int64_t>(accepted.size());
+  head_->publish();
   return stats;
 }
+
+void writer::write_status_rows(const std::vector<const status_row*>& rows) {
+  sqlite3_stmt* up = stmts_->update_status.get();
+  for (const status_row* s : rows) {
+    bind_text(up, 1, s->status);
+    sqlite3_bind_int64(up, 2, s->last_poll_ms);
+    sqlite3_bind_int64(up, 3, s->last_ok_ms);
+    bind_text(up, 4, s->last_error);
+    sqlite3_bind_int64(up, 5, s->polls_ok);
+    sqlite3_bind_int64(up, 6, s->polls_failed);
+    sqlite3_bind_int64(up, 7, s->poll_problems);
+    sqlite3_bind_int64(up, 8, s->polls_missed);
+    sqlite3_bind_int64(up, 9, s->machine_id);
+    step_done(db_, up, "commit: update machine status");
+  }
+}
+
+void writer::flush_statuses() {
+  if (!db_ || held_status_.empty())
+    return;
+  std::vector<const status_row*> rows;
+  for (const auto& [id, s] : held_status_)
+    rows.push_back(&s);
+  in_transaction(db_, "write machine statuses", [&] { write_status_rows(rows); });
+  for (const auto& [id, s] : held_status_)
+    written_status_[id] = s;
+  held_status_.clear();
+}
+
+void writer::load_statuses() {
+  written_status_.clear();
+  stmt_ptr q = detail::prepare(
+      db_, "SELECT id, status, last_poll_ms, last_ok_ms, last_error, polls_ok, polls_failed, "
+           "poll_problems, polls_missed FROM machines");
+  while (detail::next_row(db_, q.get(), "read machine statuses")) {
+    status_row s;
+    s.machine_id = sqlite3_column_int64(q.get(), 0);
+    s.status = detail::column_text(q.get(), 1);
+    s.last_poll_ms = sqlite3_column_int64(q.get(), 2);
+    s.last_ok_ms = sqlite3_column_int64(q.get(), 3);
+    s.last_error = detail::column_text(q.get(), 4);
+    s.polls_ok = sqlite3_column_int64(q.get(), 5);
+    s.polls_failed = sqlite3_column_int64(q.get(), 6);
+    s.poll_problems = sqlite3_column_int64(q.get(), 7);
+    s.polls_missed = sqlite3_column_int64(q.get(), 8);
+    written_status_[s.machine_id] = std::move(s);
+  }
+}
+
+void writer::require_machine(int64_t machine_id) {
+  if (known_machines_.count(machine_id))
+    return;
+  stmt_ptr q = detail::prepare(db_, "SELECT 1 FROM machines WHERE id=?");
+  sqlite3_bind_int64(q.get(), 1, machine_id);
+  if (!detail::next_row(db_, q.get(), "commit: find machine"))
+    throw db_error(SQLITE_CONSTRAINT_FOREIGNKEY,
+                   "commit: FOREIGN KEY constraint failed: a poll of machine id " +
+                       std::to_string(machine_id) + ", which is not in the machines table");
+  known_machines_.insert(machine_id);
+}
+
+bool writer::chunk_has(int64_t machine_id, int64_t ts) {
+  sqlite3_stmt* q = stmts_->chunk_get.get();
+  detail::reset_on_exit r(q);
+  sqlite3_bind_int64(q, 1, floor_to(ts, window_ms_));
+  sqlite3_bind_int64(q, 2, machine_id);
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_DONE)
+    return false;
+  if (rc != SQLITE_ROW)
+    fail(db_, rc, "commit: read a chunk");
+  chunk::view v;
+  std::vector<int64_t> ts_all;
+  if (!v.parse(sqlite3_column_blob(q, 0), static_cast<size_t>(sqlite3_column_bytes(q, 0))) ||
+      !v.timestamps(ts_all))
+    return false;  // an unreadable chunk holds nothing we could duplicate
+  return std::binary_search(ts_all.begin(), ts_all.end(), ts);
+}
+
+void writer::load_head() {
+  head_->clear();
+  log_polls_.clear();
+  {
+    stmt_ptr q = detail::prepare(db_, "SELECT window_ms, boundary FROM compaction");
+    if (detail::next_row(db_, q.get(), "read the compaction state")) {
+      window_ms_ = sqlite3_column_int64(q.get(), 0);
+      if (sqlite3_column_type(q.get(), 1) != SQLITE_NULL)
+        head_->set_boundary(sqlite3_column_int64(q.get(), 1));
+    }
+  }
+  stmt_ptr q = detail::prepare(db_, "SELECT id, data FROM ingest_log ORDER BY id");
+  log_batch::view batch;
+  chunk::view c;
+  std::vector<int64_t> ts;
+  std::vector<std::vector<double>> columns;
+  std::vector<double> values;
+  while (detail::next_row(db_, q.get(), "read the ingest log")) {
+    const int64_t id = sqlite3_column_int64(q.get(), 0);
+    if (!batch.parse(sqlite3_column_blob(q.get(), 1),
+                     static_cast<size_t>(sqlite3_column_bytes(q.get(), 1))))
+      throw db_error(SQLITE_CORRUPT, "ingest_log row " + std::to_string(id) +
+                                         " is not a valid batch");
+    int64_t n = 0;
+    for (const auto& e : batch.entries()) {
+      if (!batch.machine(e.machine_id, c) || !c.timestamps(ts))
+        throw db_error(SQLITE_CORRUPT, "ingest_log row " + std::to_string(id) +
+                                           ": malformed polls of machine " +
+                                           std::to_string(e.machine_id));
+      columns.resize(c.slots());
+      for (size_t s = 0; s < c.slots(); ++s)
+        if (!c.column(s, columns[s]))
+          throw db_error(SQLITE_CORRUPT, "ingest_log row " + std::to_string(id) +
+                                             ": malformed values of machine " +
+                                             std::to_string(e.machine_id));
+      for (size_t i = 0; i < ts.size(); ++i) {
+        values.assign(c.slots(), NAN);
+        for (size_t s = 0; s < c.slots(); ++s)
+          values[s] = columns[s][i];
+        head_->append(e.machine_id, ts[i], values, id);
+        ++n;
+      }
+    }
+    if (n > 0)
+      log_polls_[id] = n;
+  }
+  head_->publish();
+  load_statuses();
+}
+
+std::shared_ptr<const head> writer::shared_head() const { return head_; }
 
 checkpoint_result writer::checkpoint(checkpoint_mode mode) {
   if (!db_)
@@ -351,16 +516,15 @@ int64_t writer::wal_size_bytes() const {
 void writer::close() {
   if (!db_)
     return;
-  // The open buckets' rows, so a stopped daemon's file has every rollup. If
-  // this fails (disk full), the raw rows are all there and the next open
-  // rebuilds the open buckets from them: close anyway, then report it.
+  // The statuses held back, so a stopped daemon's file has every counter. If
+  // this fails (disk full) only counters are behind: close anyway, then
+  // report it.
   std::exception_ptr flush_error;
   try {
-    in_transaction(db_, "close: write open rollup buckets", [&] { buckets_->flush_all(); });
+    flush_statuses();
   } catch (...) {
     flush_error = std::current_exception();
   }
-  buckets_.reset();
   stmts_.reset();
   int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   std::string msg = rc == SQLITE_OK ? "" : sqlite3_errmsg(db_);

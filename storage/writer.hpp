@@ -3,28 +3,39 @@
 // Owned by exactly one thread at a time (the writer actor); not thread-safe.
 // Opening it creates the file and its parent directory if missing, sets
 // journal_mode=WAL, applies the pragmas, creates or migrates the schema
-// (PRAGMA user_version), and enables no other process to checkpoint: every
-// checkpoint of the file happens here.
+// (PRAGMA user_version), and loads the head (below). Every checkpoint of the
+// file happens on this connection.
 //
-// commit() writes one batch in one BEGIN IMMEDIATE ... COMMIT with reused
-// prepared statements. On failure it rolls back, throws db_error and leaves
-// the database as it was, so the caller may retry the same batch later.
+// What reaches the disk (schema v4, docs/ARCHITECTURE.md):
+// - commit() appends ONE ingest_log row holding every poll of the batch in
+//   compact form (storage/log_batch.hpp), the batch's state changes, and a
+//   machine's status row only when its status or last error changed or
+//   `status_every_ms` of poll time passed since its row was last written. The
+//   log is appended in time order, so a commit rewrites one or two B-tree
+//   pages however many machines it carries (a row per poll keyed by machine
+//   rewrote one 4 KiB page per machine: ~1 000 bytes written per sample).
+//   On success the polls and statuses go to the head, which readers see.
+// - compact() moves whole windows (window_ms, aligned to the epoch) that
+//   ended more than grace_ms before the newest poll out of the log into
+//   `chunks`: one compressed chunk per machine and window (storage/chunk.hpp),
+//   written once, in one transaction that also deletes (or trims) the log rows
+//   whose polls moved. A poll older than the boundary (late) is merged into its
+//   window's chunk at the next compaction. kill -9 at any point leaves either
+//   the state before or the state after: nothing lost, nothing twice.
 //
-// Rollups: the writer keeps each machine's open 10-second bucket in memory and
-// writes its telemetry_10s row in the transaction of the first poll of a later
-// bucket; close() writes every open bucket (storage/open_buckets.hpp, and the
-// invariants in schema.cpp). A restart, even after kill -9, rebuilds the open
-// bucket from the raw rows, so a rollup row is never partial.
+// Failure: commit() and compact() roll back, throw db_error and leave the
+// database and the head as they were, so the caller may retry.
 //
-// delete_before() (storage/retention.cpp) is retention: it deletes old rows in
-// one short transaction of at most `max_rows` rows, so a caller deleting a
-// large backlog interleaves it with ingest instead of stalling it. Freed pages
-// go to the freelist and new rows reuse them (no VACUUM needed).
+// delete_before() (storage/retention.cpp) is retention: whole chunks, in short
+// transactions of at most `max_rows` rows.
 #pragma once
 
 #include "storage/database.hpp"
 
+#include <functional>
 #include <map>
+#include <set>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,9 +44,7 @@ struct sqlite3;
 
 namespace edgemes::storage {
 
-namespace detail {
-class open_buckets;
-}
+class head;
 
 // Catalog input: what the config declares.
 struct line_def {
@@ -53,13 +62,14 @@ struct machine_def {
 };
 
 // Where a configured machine's data goes: its row id and, for each of
-// machine_def::metric_names in order, the slot of that metric in telemetry.v.
+// machine_def::metric_names in order, the slot of that metric (its column in
+// a chunk).
 struct machine_binding {
   int64_t machine_id = 0;
   std::vector<int> slots;
 };
 
-// One poll's values, by slot (NaN = no value). Stored as one telemetry row.
+// One poll's values, by slot (NaN = no value).
 struct poll_row {
   int64_t machine_id = 0;
   int64_t ts_ms = 0;
@@ -88,9 +98,9 @@ struct status_row {
 };
 
 struct commit_stats {
-  int64_t rows = 0;           // telemetry rows inserted
+  int64_t rows = 0;           // polls stored
   int64_t samples = 0;        // non-missing values in those rows
-  int64_t duplicates = 0;     // rows skipped: same (machine, ts) already stored
+  int64_t duplicates = 0;     // polls skipped: same (machine, ts) already stored
   int64_t state_changes = 0;  // state rows inserted
 };
 
@@ -98,10 +108,31 @@ enum class checkpoint_mode { passive, full, restart, truncate };
 
 // What one delete_before() call removed.
 struct retention_result {
-  int64_t telemetry = 0;      // telemetry rows deleted
-  int64_t rollups = 0;        // telemetry_10s rows deleted
+  int64_t chunks = 0;         // chunk rows deleted
+  int64_t polls = 0;          // polls they held
   int64_t state_changes = 0;  // state_changes rows deleted
   bool done = false;          // true: nothing older than the cutoff is left
+};
+
+// What one compact() call did.
+struct compaction_result {
+  int64_t boundary = 0;        // the new boundary (every window before it is compacted)
+  int64_t chunks = 0;          // chunk rows written (new or merged)
+  int64_t polls = 0;           // polls moved from the log into chunks
+  int64_t late_polls = 0;      // of which into windows compacted earlier (merged)
+  int64_t log_deleted = 0;     // ingest_log rows deleted
+  int64_t log_rewritten = 0;   // ingest_log rows rewritten with the polls that stay
+  int64_t bytes = 0;           // chunk bytes written
+};
+
+// The layout of the hot window (defaults documented in docs/CONFIG.md).
+struct layout_options {
+  int64_t window_ms = 120'000;       // chunk width; fixed when the file is created
+  int64_t grace_ms = 30'000;         // how late a poll may arrive before its window is compacted
+  int64_t status_every_ms = 30'000;  // an unchanged status row is rewritten at most this often
+  // Called (on the opening thread) before an existing file is migrated from
+  // schema version `from` to `to`: a migration rewrites the telemetry once.
+  std::function<void(int from, int to)> before_migration;
 };
 
 // Page accounting of the file (PRAGMA page_count / freelist_count / page_size).
@@ -119,8 +150,10 @@ struct checkpoint_result {
 
 class writer {
 public:
-  // Opens (creating if needed) the database at `path`. Throws db_error.
-  static std::unique_ptr<writer> open(const std::string& path, const options& opts);
+  // Opens (creating if needed) the database at `path` and loads the head from
+  // the ingest log. Throws db_error.
+  static std::unique_ptr<writer> open(const std::string& path, const options& opts,
+                                      const layout_options& layout = {});
   ~writer();  // closes; does not checkpoint (call close() for that)
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
@@ -137,17 +170,31 @@ public:
   commit_stats commit(const std::vector<poll_row>& polls, const std::vector<state_row>& states,
                       const std::vector<status_row>& statuses);
 
+  // Compacts every window that ended at least grace_ms before the newest poll
+  // (force: every window that holds a poll, the newest too — for tests and
+  // tools). One transaction; a no-op returns chunks == 0.
+  compaction_result compact(bool force = false);
+
+  // True when compact() has a window to move.
+  bool compaction_due() const;
+
+  // Writes the status rows held back (counters that changed since their row
+  // was last written). close() does it too.
+  void flush_statuses();
+
+  // The head readers of this process share (storage::reader::open).
+  std::shared_ptr<const head> shared_head() const;
+  int64_t window_ms() const { return window_ms_; }
+
   checkpoint_result checkpoint(checkpoint_mode mode);
 
-  // Retention: deletes telemetry and rollup rows of the 10 s buckets that end
-  // at or before cutoff_ms (so raw rows with ts < cutoff_ms rounded down to a
-  // multiple of 10 s), whole buckets at a time, and state changes older than
-  // each machine's last change before cutoff_ms (that row stays: it says which
+  // Retention: deletes the chunks of the windows that end at or before
+  // cutoff_ms, whole chunks, oldest first, and state changes older than each
+  // machine's last change before cutoff_ms (that row stays: it says which
   // state the machine was in at the cutoff, so the current state is always
-  // known). At most `max_rows` rows in one transaction (more only when one
-  // bucket alone holds more raw rows); machines are visited round-robin across
-  // calls so every machine's backlog shrinks. Throws db_error (rolled back,
-  // nothing deleted).
+  // known). At most `max_rows` rows in one transaction; state changes are
+  // visited machine by machine, round-robin across calls. Polls still in the
+  // hot window are never deleted. Throws db_error (rolled back, nothing deleted).
   retention_result delete_before(int64_t cutoff_ms, int64_t max_rows);
 
   page_stats pages() const;
@@ -155,20 +202,32 @@ public:
   // Size of the -wal file in bytes (0 when absent).
   int64_t wal_size_bytes() const;
 
-  // Final TRUNCATE checkpoint, then close. Idempotent. Throws on failure.
+  // Writes the statuses held back, final TRUNCATE checkpoint, then close.
+  // Idempotent. Throws on failure.
   void close();
 
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }  // for tests and pragma read-back
 
 private:
-  writer(sqlite3* db, std::string path);
+  writer(sqlite3* db, std::string path, const layout_options& layout);
+  void load_head();
+  void load_statuses();
+  void write_status_rows(const std::vector<const status_row*>& rows);
+  bool chunk_has(int64_t machine_id, int64_t ts);
+  void require_machine(int64_t machine_id);  // throws for an id not in machines
   struct statements;
   sqlite3* db_;
   std::string path_;
+  layout_options layout_;
+  int64_t window_ms_;
   std::unique_ptr<statements> stmts_;
-  std::unique_ptr<detail::open_buckets> buckets_;  // rollups: each machine's open bucket
+  std::shared_ptr<head> head_;
   std::map<int64_t, std::string> last_state_;  // machine_id -> last stored state
+  // machine_id -> the status row as last written, and held-back newer ones.
+  std::map<int64_t, status_row> written_status_, held_status_;
+  std::unordered_map<int64_t, int64_t> log_polls_;
+  std::set<int64_t> known_machines_;  // ids seen in machines (machines are never deleted here)  // ingest_log id -> its polls in the head
   int64_t retention_cursor_ = 0;  // machine id where the next delete_before() starts
 };
 

@@ -1,6 +1,7 @@
 // tests/actors: an actor system with a real writer actor on a real file.
 #pragma once
 
+#include "storage/head.hpp"
 #include "actors/ingest.hpp"
 #include "actors/writer.hpp"
 #include "tests/storage/fixture.hpp"
@@ -30,11 +31,13 @@ struct writer_rig {
   std::shared_ptr<actors::ingest_gauge> gauge;
   caf::actor_system sys{small_system_config()};
   actors::writer_actor writer;
+  std::shared_ptr<const storage::head> head;  // the writer's: readers see its live statuses
 
   writer_rig(actors::writer_settings ws, int64_t max_queue, int64_t busy_timeout_ms = 5000) {
     opts.busy_timeout_ms = busy_timeout_ms;
     auto db = storage::writer::open(path, opts);
     bindings = db->sync_catalog(storage::test::test_lines(), storage::test::test_machines());
+    head = db->shared_head();
     gauge = std::make_shared<actors::ingest_gauge>(max_queue);
     writer = actors::spawn_writer(sys, std::move(db), ws, gauge);
   }
@@ -70,8 +73,8 @@ struct writer_rig {
   }
 
   int64_t stored_rows() {
-    auto r = storage::reader::open(path, opts);
-    return storage::test::query_int(r->handle(), "SELECT count(*) FROM telemetry");
+    auto r = storage::reader::open(path, opts, head);
+    return storage::test::stored_polls(r->handle());
   }
 };
 

@@ -84,7 +84,7 @@ struct poller_rig : writer_rig {
   }
 
   storage::machine_info status() {
-    auto r = storage::reader::open(path, opts);
+    auto r = storage::reader::open(path, opts, head);
     return *r->machine("smt1-printer1");
   }
 

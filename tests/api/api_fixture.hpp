@@ -68,11 +68,13 @@ public:
   int port() const { return port_; }
   std::string db_path() const { return dir_.file("api.db"); }
 
-  // COUNT(*) of a table, read straight from the file (read-only).
+  // COUNT(*) of a table (or `stored_polls t`), read straight from the file (read-only).
   int64_t count_rows(const std::string& table) const {
     sqlite3* db = nullptr;
     int64_t n = -1;
     if (sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, nullptr);
+      sqlite3_load_extension(db, EDGEMES_BINARY_DIR "/bin/edgemes", nullptr, nullptr);
       sqlite3_stmt* st = nullptr;
       std::string sql = "SELECT COUNT(*) FROM " + table;
       if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&

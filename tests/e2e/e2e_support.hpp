@@ -16,7 +16,24 @@
 
 namespace edgemes::test {
 
-// A read-only connection to the daemon's file, like the daemon's query workers.
+// Every stored poll as rows (machine_id, ts), wherever it is (schema v4:
+// chunks or the ingest log); use as `FROM <stored_polls> t`.
+inline const std::string stored_polls =
+    "(SELECT DISTINCT machine_id, ts FROM (SELECT c.machine_id, p.ts FROM chunks c, "
+    "edgemes_chunk(c.data) p UNION ALL SELECT p.machine_id, p.ts FROM ingest_log l, "
+    "edgemes_log(l.data) p))";
+
+// (machine_id, ts) pairs stored in more than one row (a chunk and a log row,
+// or two of either): the storage invariant says none.
+inline const std::string polls_stored_twice =
+    "SELECT count(*) FROM (SELECT machine_id, ts FROM (SELECT DISTINCT 'c' || c.start AS row, "
+    "c.machine_id, p.ts FROM chunks c, edgemes_chunk(c.data) p UNION ALL SELECT DISTINCT "
+    "'l' || l.id, p.machine_id, p.ts FROM ingest_log l, edgemes_log(l.data) p) "
+    "GROUP BY machine_id, ts HAVING count(*) > 1)";
+
+// A read-only connection to the daemon's file, like the daemon's query workers,
+// with edgemes's loadable extension (bin/edgemes.so) loaded as a user of the
+// stock sqlite3 shell would: the views and the SQL above need it.
 class ro_db {
 public:
   explicit ro_db(const std::string& path) {
@@ -24,6 +41,12 @@ public:
     INFO(path << ": " << (db_ ? sqlite3_errmsg(db_) : "no handle"));
     REQUIRE(rc == SQLITE_OK);
     sqlite3_busy_timeout(db_, 5000);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, nullptr);
+    char* err = nullptr;
+    rc = sqlite3_load_extension(db_, EDGEMES_BINARY_DIR "/bin/edgemes", nullptr, &err);
+    INFO("load " EDGEMES_BINARY_DIR "/bin/edgemes: " << (err ? err : ""));
+    sqlite3_free(err);
+    REQUIRE(rc == SQLITE_OK);
   }
   ~ro_db() { sqlite3_close(db_); }
   ro_db(const ro_db&) = delete;

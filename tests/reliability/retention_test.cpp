@@ -18,8 +18,14 @@ namespace {
 const int64_t day_ms = 86400000;
 
 struct backdated : catalogued_file {
-  int64_t cutoff = 1'000'000'000;
+  int64_t cutoff = 999'960'000;  // a multiple of the 120 s compaction window
 };
+
+// Polls stored in chunks with ts < before.
+int64_t chunk_polls_before(sqlite3* db, int64_t before) {
+  return query_int(db, "SELECT count(*) FROM (SELECT DISTINCT c.machine_id, p.ts FROM chunks c, "
+                       "edgemes_chunk(c.data) p WHERE p.ts < " + std::to_string(before) + ")");
+}
 
 } // namespace
 
@@ -30,24 +36,27 @@ TEST_CASE("retention deletes old telemetry in chunks of at most max_rows rows",
   b.w->commit(make_polls(b.placer, 5000, 20, b.cutoff - 5000 * 1000, 1000), {}, {});
   b.w->commit(make_polls(b.placer, 100, 20, b.cutoff, 1000), {}, {});
   b.w->commit(make_polls(b.printer, 30, 3, b.cutoff - 30 * 1000, 1000), {}, {});
+  b.w->compact(true);  // all of it into chunks: 42 windows of the placer, 1 of the printer
+  sqlite3* db = b.w->handle();
+  REQUIRE(query_int(db, "SELECT count(*) FROM chunks WHERE start < " + std::to_string(b.cutoff)) ==
+          43);
 
-  int64_t telemetry = 0, calls = 0;
+  int64_t polls = 0, calls = 0;
   retention_result r;
   do {
-    r = b.w->delete_before(b.cutoff, 1000);
-    REQUIRE(r.telemetry + r.rollups + r.state_changes <= 1000);
-    telemetry += r.telemetry;
+    r = b.w->delete_before(b.cutoff, 8);
+    REQUIRE(r.chunks + r.state_changes <= 8);
+    polls += r.polls;
     REQUIRE(++calls < 20);
   } while (!r.done);
-  CHECK(telemetry == 5030);
+  CHECK(polls == 5030);
   CHECK(calls >= 6);
-  sqlite3* db = b.w->handle();
-  CHECK(query_int(db, "SELECT count(*) FROM telemetry WHERE ts < " + std::to_string(b.cutoff)) == 0);
-  CHECK(query_int(db, "SELECT count(*) FROM telemetry") == 100);
+  CHECK(chunk_polls_before(db, b.cutoff) == 0);
+  CHECK(stored_polls(db) == 100);
   // Caught up: the next call finds nothing.
   r = b.w->delete_before(b.cutoff, 1000);
   CHECK(r.done);
-  CHECK(r.telemetry == 0);
+  CHECK(r.chunks == 0);
 }
 
 TEST_CASE("retention keeps each machine's last state change before the cutoff",
@@ -79,6 +88,8 @@ TEST_CASE("pages freed by retention are reused by new rows before the file grows
           "[reliability][retention]") {
   backdated b;
   b.w->commit(make_polls(b.placer, 20000, 20, b.cutoff - 20000 * 1000, 1000), {}, {});
+  b.w->compact(true);
+  b.w->checkpoint(checkpoint_mode::truncate);
   auto before = b.w->pages();
   while (!b.w->delete_before(b.cutoff, 2000).done) {
   }
@@ -86,13 +97,13 @@ TEST_CASE("pages freed by retention are reused by new rows before the file grows
   auto freed = b.w->pages();
   REQUIRE(freed.freelist_count > before.page_count / 2);
   REQUIRE(freed.page_count == before.page_count);
-  // Half as many new rows as were deleted fit in the freed pages and use them.
-  for (int i = 0; i < 10; ++i)
+  // Fewer new polls than were deleted fit in the freed pages and use them.
+  for (int i = 0; i < 30; ++i)
     b.w->commit(make_polls(b.placer, 1000, 20, b.cutoff + i * 1'000'000, 1000), {}, {});
   auto after = b.w->pages();
   std::cout << "[retention storage] pages=" << before.page_count
             << " freelist after delete=" << freed.freelist_count
-            << " after 10000 new rows: pages=" << after.page_count
+            << " after 30000 new polls: pages=" << after.page_count
             << " freelist=" << after.freelist_count << "\n";
   CHECK(after.page_count == before.page_count);
   CHECK(after.freelist_count < freed.freelist_count * 3 / 4);
@@ -109,8 +120,11 @@ TEST_CASE("the daemon deletes back-dated telemetry in small transactions while i
   auto sims = sim_machines(machines, 20);
   int64_t old_ts = now_ms() - 30 * day_ms;
   {
-    // Back-dated history, written through storage::writer like the daemon would.
-    auto w = writer::open(db_path, options{});
+    // Back-dated history, written through storage::writer like the daemon would
+    // and compacted into chunks.
+    layout_options layout;
+    layout.window_ms = 5000;
+    auto w = writer::open(db_path, options{}, layout);
     std::vector<machine_def> defs;
     for (auto& m : sims)
       defs.push_back({m["id"].get<std::string>(), m["id"].get<std::string>(), "l1",
@@ -120,6 +134,7 @@ TEST_CASE("the daemon deletes back-dated telemetry in small transactions while i
       w->commit(make_polls(b.machine_id, old_rows_per_machine, 10, old_ts, 1000),
                 {{b.machine_id, old_ts, "RUN"}, {b.machine_id, old_ts + 1000, "IDLE"}}, {});
     }
+    w->compact(true);
     w->close();
   }
   int64_t pages0 = 0;
@@ -129,11 +144,14 @@ TEST_CASE("the daemon deletes back-dated telemetry in small transactions while i
   }
 
   int api_port = free_port();
-  auto cfg = write_config(dir, api_port, db_path, sims, {{"retention_days", 1}});
+  // Short windows keep the hot window (the ingest log) small next to the history.
+  auto cfg = write_config(dir, api_port, db_path, sims,
+                          {{"retention_days", 1}, {"chunk_window_ms", 5000},
+                           {"compaction_grace_ms", 1000}});
   auto daemon = start_daemon(dir, api_port, cfg);
   ro_db db(db_path);
   auto old = [&] {
-    return db.integer("SELECT count(*) FROM telemetry WHERE ts < " +
+    return db.integer("SELECT count(*) FROM " + edgemes::test::stored_polls + " t WHERE ts < " +
                       std::to_string(now_ms() - day_ms));
   };
   int64_t max_pages = 0, max_free = 0, free_now = 0;
@@ -161,10 +179,10 @@ TEST_CASE("the daemon deletes back-dated telemetry in small transactions while i
   auto log = daemon->log();
   std::smatch m;
   REQUIRE(std::regex_search(
-      log, m, std::regex(R"(retention: deleted (\d+) telemetry rows, (\d+) rollup rows and (\d+) state changes .* in (\d+) transactions of at most 2000 rows)")));
-  CHECK(std::stoll(m[1]) == machines * old_rows_per_machine);
+      log, m, std::regex(R"(retention: deleted (\d+) chunks \((\d+) polls\) and (\d+) state changes .* in (\d+) transactions of at most 2000 rows)")));
+  CHECK(std::stoll(m[2]) == machines * old_rows_per_machine);
   CHECK(std::stoll(m[3]) == machines);  // RUN goes, IDLE (in force at the cutoff) stays
-  CHECK(std::stoll(m[4]) >= machines * old_rows_per_machine / 2000);
+  CHECK(std::stoll(m[4]) >= std::stoll(m[1]) / 2000);
   // While the backlog is deleted (one chunk per tick), ingest may outpace it on a
   // loaded box and grow the file a little; on an idle one it stays within a few pages.
   CHECK(max_pages <= pages0 + pages0 / 2);
@@ -172,7 +190,7 @@ TEST_CASE("the daemon deletes back-dated telemetry in small transactions while i
   CHECK(after.integrity() == "ok");
   CHECK(after.integer("SELECT count(*) FROM state_changes WHERE ts < " +
                       std::to_string(now_ms() - day_ms)) == machines);
-  std::cout << "[retention daemon] deleted " << m[1] << " rows (and " << m[2] << " rollup rows) in " << m[4]
+  std::cout << "[retention daemon] deleted " << m[1] << " chunks (" << m[2] << " polls) in " << m[4]
             << " transactions while committing " << h["writer"]["rows_committed"]
             << " new rows; pages before=" << pages0 << " max during run=" << max_pages
             << " when old rows gone=" << pages_deleted << " max while reusing=" << max_pages_reuse

@@ -20,21 +20,12 @@ const std::string token = "backup-token-0123456789abcdef";
 
 using poll_key = std::pair<int64_t, int64_t>;  // (machine_id, ts)
 
-// Every (machine, ts) of telemetry, through a read-only connection.
+// Every stored (machine, ts), through a read-only connection.
 std::set<poll_key> committed_polls(const std::string& path) {
   std::set<poll_key> out;
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* s = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT machine_id, ts FROM telemetry", -1, &s, nullptr) ==
-          SQLITE_OK);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    out.emplace(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-  CHECK(rc == SQLITE_DONE);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
+  edgemes::test::ro_db db(path);
+  for (auto& r : db.rows("SELECT machine_id, ts FROM " + edgemes::test::stored_polls + " t"))
+    out.emplace(std::stoll(r[0]), std::stoll(r[1]));
   return out;
 }
 

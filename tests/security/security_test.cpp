@@ -183,8 +183,9 @@ TEST_CASE("a query connection of a running daemon cannot write or checkpoint", "
   // The same connection the daemon's query workers use (run.cpp opens them so).
   auto r = edgemes::storage::reader::open(dir.file("sec.db"), edgemes::storage::options{});
   for (const char* sql :
-       {"INSERT INTO lines(ident, name) VALUES('evil', 'evil')", "DELETE FROM telemetry",
-        "UPDATE machines SET name='x'", "DROP TABLE telemetry", "CREATE TABLE t(x)",
+       {"INSERT INTO lines(ident, name) VALUES('evil', 'evil')", "DELETE FROM chunks",
+        "DELETE FROM ingest_log", "UPDATE machines SET name='x'", "DROP TABLE chunks",
+        "CREATE TABLE t(x)",
         "PRAGMA user_version=99"}) {
     INFO(sql);
     int rc = sqlite3_exec(r->handle(), sql, nullptr, nullptr, nullptr);

@@ -40,7 +40,7 @@ TEST_CASE("dashboard latest agrees with reader latest for the slots asked", "[st
   CHECK_FALSE(reads.latest(o.placer, {0})[0].has_value);  // no polls at all
 }
 
-TEST_CASE("dashboard ends are the first and last value of each slot within [from, to)",
+TEST_CASE("dashboard ends are the first and last value of each slot from `from` up to `to`",
           "[storage][dashboard]") {
   opened o;
   o.w->commit({{o.printer, 100, {1, NAN, 7}},

@@ -5,6 +5,7 @@
 
 #include "storage/codec.hpp"
 #include "storage/reader.hpp"
+#include "storage/sql_functions.hpp"
 #include "storage/writer.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -78,6 +79,7 @@ public:
   explicit raw_db(const std::string& path) {
     REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                             nullptr) == SQLITE_OK);
+    REQUIRE(register_sql_functions(db_) == SQLITE_OK);
   }
   ~raw_db() { sqlite3_close_v2(db_); }
   raw_db(const raw_db&) = delete;
@@ -123,39 +125,12 @@ void each_row(sqlite3* db, const std::string& sql, F&& f) {
   REQUIRE(rc == SQLITE_DONE);
 }
 
-// Checks storage/schema.cpp's invariants 1 and 2 for one machine: every rollup row is
-// the aggregate (in ts order) of its bucket's raw rows, byte for byte, and
-// every bucket with raw rows up to the newest rollup row has its row. Returns
-// the number of rollup rows.
-inline int64_t check_rollups(sqlite3* db, int64_t machine) {
-  const std::string id = std::to_string(machine);
-  std::map<int64_t, bucket_stats> from_raw;
-  std::vector<double> values;
-  each_row(db, "SELECT ts, v FROM telemetry WHERE machine_id=" + id + " ORDER BY ts",
-           [&](int64_t ts, const std::string& v) {
-             REQUIRE(decode_all(v.data(), v.size(), values));
-             add_poll(from_raw[floor_to(ts, rollup_ms)], values);
-           });
-  std::map<int64_t, std::string> stored;
-  each_row(db, "SELECT ts, v FROM telemetry_10s WHERE machine_id=" + id + " ORDER BY ts",
-           [&](int64_t ts, const std::string& v) { stored[ts] = v; });
-  for (const auto& [start, text] : stored) {
-    INFO("machine " << machine << ", rollup row at " << start);
-    auto it = from_raw.find(start);
-    REQUIRE(it != from_raw.end());  // no rollup row without raw rows
-    std::string expected;
-    encode_rollup(it->second, expected);
-    REQUIRE(text == expected);
-  }
-  if (!stored.empty()) {
-    for (const auto& [start, acc] : from_raw) {
-      if (start > stored.rbegin()->first)
-        break;
-      INFO("machine " << machine << ": bucket " << start << " is covered but has no rollup row");
-      REQUIRE(stored.count(start) == 1);
-    }
-  }
-  return static_cast<int64_t>(stored.size());
+// Polls stored, wherever they are (chunks or the ingest log). REQUIRES: the
+// SQL functions on `db` (a writer's connection or raw_db has them).
+inline int64_t stored_polls(sqlite3* db) {
+  return query_int(db, "SELECT (SELECT coalesce(sum(polls), 0) FROM chunks) + (SELECT count(*) "
+                       "FROM (SELECT DISTINCT p.machine_id, p.ts FROM ingest_log l, "
+                       "edgemes_log(l.data) p))");
 }
 
 } // namespace edgemes::storage::test

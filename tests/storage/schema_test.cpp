@@ -6,90 +6,68 @@ using namespace edgemes::storage;
 using namespace edgemes::storage::test;
 using edgemes::test::temp_dir;
 
-namespace {
-
-// (machine_id, ts) -> v of every rollup row.
-std::map<std::pair<int64_t, int64_t>, std::string> rollup_rows(sqlite3* db) {
-  std::map<std::pair<int64_t, int64_t>, std::string> out;
-  sqlite3_stmt* s = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT machine_id, ts, v FROM telemetry_10s", -1, &s, nullptr) ==
-          SQLITE_OK);
-  while (sqlite3_step(s) == SQLITE_ROW)
-    out[{sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)}] =
-        reinterpret_cast<const char*>(sqlite3_column_text(s, 2));
-  sqlite3_finalize(s);
-  return out;
-}
-
-} // namespace
-
-TEST_CASE("a new file gets schema version 3 with every table and the samples views",
+TEST_CASE("a new file gets schema version 4 with every table and the samples views",
           "[storage][schema]") {
   temp_dir dir;
   auto w = writer::open(dir.file("edge.db"), options{});
   sqlite3* db = w->handle();
   CHECK(query_int(db, "PRAGMA user_version") == schema_version);
-  CHECK(schema_version == 3);
-  for (const char* table : {"lines", "machines", "metrics", "telemetry", "telemetry_10s",
+  CHECK(schema_version == 4);
+  for (const char* table : {"lines", "machines", "metrics", "chunks", "ingest_log", "compaction",
                             "state_changes"}) {
     INFO(table);
     CHECK(query_int(db, std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
                                     "name='") + table + "'") == 1);
+  }
+  for (const char* gone : {"telemetry", "telemetry_10s"}) {
+    INFO(gone);
+    CHECK(query_int(db, std::string("SELECT count(*) FROM sqlite_master WHERE name='") + gone +
+                            "'") == 0);
   }
   for (const char* view : {"samples", "samples_10s"}) {
     INFO(view);
     CHECK(query_int(db, std::string("SELECT count(*) FROM sqlite_master WHERE type='view' AND "
                                     "name='") + view + "'") == 1);
   }
+  CHECK(query_int(db, "SELECT window_ms FROM compaction") == layout_options{}.window_ms);
+  CHECK(query_int(db, "SELECT count(*) FROM compaction WHERE boundary IS NULL") == 1);
   CHECK(query_int(db, "SELECT count(*) FROM pragma_table_info('machines') "
                       "WHERE name='polls_missed' AND \"notnull\"=1 AND dflt_value='0'") == 1);
 }
 
-TEST_CASE("a version 1 file is migrated to version 3 with its rollups backfilled",
+TEST_CASE("the chunk width is the file's: a reopen with another window keeps the first",
           "[storage][schema]") {
   temp_dir dir;
   const std::string path = dir.file("edge.db");
-  std::map<std::pair<int64_t, int64_t>, std::string> written;
-  std::map<std::string, machine_binding> bind;
-  {
-    auto w = writer::open(path, options{});
-    bind = w->sync_catalog(test_lines(), test_machines());
-    w->commit(make_polls(bind.at("smt1-placer1").machine_id, 300, 20, 1'000'000, 700), {}, {});
-    w->commit(make_polls(bind.at("smt1-printer1").machine_id, 40, 3, 2'000'500, 1000), {}, {});
-    w->close();  // every bucket has its row, the newest ones too
-  }
-  {
-    raw_db raw(path);
-    written = rollup_rows(raw.get());
-  }
-  REQUIRE(written.size() == 21 + 4);
-  {
-    // Back to version 1: what an older build wrote.
-    raw_db raw(path);
-    raw.exec("DROP VIEW samples_10s; DROP TABLE telemetry_10s; "
-             "ALTER TABLE machines DROP COLUMN polls_missed; PRAGMA user_version=1");
-  }
-  REQUIRE_THROWS_WITH(reader::open(path, options{}),
-                      Catch::Contains("schema version 1 is not this build's (3)"));
+  layout_options a;
+  a.window_ms = 60'000;
+  writer::open(path, options{}, a)->close();
+  layout_options b;
+  b.window_ms = 300'000;
+  auto w = writer::open(path, options{}, b);
+  CHECK(w->window_ms() == 60'000);
+  CHECK(query_int(w->handle(), "SELECT window_ms FROM compaction") == 60'000);
+}
 
-  auto w = writer::open(path, options{});
-  CHECK(query_int(w->handle(), "PRAGMA user_version") == 3);
-  auto migrated = rollup_rows(w->handle());
-  // Every bucket but each machine's newest, byte for byte what the writer wrote.
-  CHECK(migrated.size() == written.size() - 2);
-  for (const auto& [key, v] : migrated) {
-    INFO("machine " << key.first << " bucket " << key.second);
-    CHECK(written.at(key) == v);
-  }
-  // The newest buckets are the writer's open ones: a later poll closes them.
-  w->commit({{bind.at("smt1-placer1").machine_id, 5'000'000, {1}},
-             {bind.at("smt1-printer1").machine_id, 5'000'000, {1}}},
-            {}, {});
-  migrated = rollup_rows(w->handle());
-  for (const auto& [key, v] : written) {
-    INFO("machine " << key.first << " bucket " << key.second);
-    CHECK(migrated.at(key) == v);
-  }
+TEST_CASE("samples_10s aggregates the samples view into 10 s buckets", "[storage][schema]") {
+  catalogued_file f;
+  // Two buckets of the printer: 10..19 s and 20..21 s; slot 0 = 1, 2, 3 ...
+  std::vector<poll_row> polls;
+  for (int i = 0; i < 12; ++i)
+    polls.push_back({f.printer, 10'000 + i * 1000, {static_cast<double>(i + 1), 7, NAN}});
+  f.w->commit({polls.begin(), polls.begin() + 5}, {}, {});
+  f.w->compact(true);  // some in a chunk, the rest in the log: the view reads both
+  f.w->commit({polls.begin() + 5, polls.end()}, {}, {});
+  auto row = [&](int64_t ts, const char* metric) {
+    return query_text(f.w->handle(),
+                      "SELECT count || ' ' || sum || ' ' || min || ' ' || max || ' ' || last "
+                      "FROM samples_10s WHERE machine='smt1-printer1' AND ts=" +
+                          std::to_string(ts) + " AND metric='" + metric + "'");
+  };
+  CHECK(row(10'000, "temp_c") == "10 55.0 1.0 10.0 10.0");
+  CHECK(row(20'000, "temp_c") == "2 23.0 11.0 12.0 12.0");
+  CHECK(row(10'000, "speed") == "10 70.0 7.0 7.0 7.0");
+  CHECK(row(10'000, "cycle_time_s").empty());  // no values: no row
 }
 
 TEST_CASE("the writer creates missing parent directories", "[storage][schema]") {
@@ -122,20 +100,20 @@ TEST_CASE("a file written by a newer build is refused by writer and reader with 
   writer::open(path, options{})->close();
   {
     raw_db raw(path);
-    raw.exec("PRAGMA user_version=4");
+    raw.exec("PRAGMA user_version=5");
   }
   try {
     writer::open(path, options{});
     FAIL("writer opened a newer file");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("database schema version 4 is newer than this build (3)"));
+    CHECK_THAT(e.what(), Catch::Contains("database schema version 5 is newer than this build (4)"));
     CHECK_THAT(e.what(), Catch::Contains(path));
   }
   try {
     reader::open(path, options{});
     FAIL("reader opened a newer file");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("database schema version 4 is newer than this build (3)"));
+    CHECK_THAT(e.what(), Catch::Contains("database schema version 5 is newer than this build (4)"));
   }
 }
 
@@ -222,8 +200,8 @@ int64_t heap_after_writing(int polls) {
   int64_t ts = 1'700'000'000'000;
   for (int i = 0; i < polls; ++i) {
     poll_row p{f.placer, ts + i * 1000, {}};
-    for (int m = 0; m < 20; ++m)
-      p.values.push_back(1000.0 * m + i * 0.37);  // distinct digits: ~200 B a row
+    for (int m = 0; m < 20; ++m)  // not decimals: ~7 bytes a value even compressed
+      p.values.push_back(1000.0 * m + std::sin(i * 0.37 + m));
     batch.push_back(std::move(p));
     if (batch.size() == 5000) {
       f.w->commit(batch, {}, {});
@@ -236,13 +214,13 @@ int64_t heap_after_writing(int polls) {
 } // namespace
 
 TEST_CASE("the SQLite heap limit keeps every page cache together under it", "[storage]") {
-  // ~10 MB of telemetry: the writer's default cache (64 000 KiB) keeps it all
+  // ~11 MB in the ingest log: the writer's default cache (64 000 KiB) keeps it all
   // unless the soft heap limit makes the cache recycle its pages.
   REQUIRE(sqlite_heap().soft_limit_bytes == 0);
-  int64_t unlimited = heap_after_writing(50000);
+  int64_t unlimited = heap_after_writing(80000);
   set_sqlite_heap_limit(3 << 20);
   CHECK(sqlite_heap().soft_limit_bytes == (3 << 20));
-  int64_t limited = heap_after_writing(50000);
+  int64_t limited = heap_after_writing(80000);
   set_sqlite_heap_limit(0);
   CHECK(sqlite_heap().soft_limit_bytes == 0);
   INFO("heap without limit " << unlimited << " B, with a 3 MiB limit " << limited << " B");
@@ -250,45 +228,95 @@ TEST_CASE("the SQLite heap limit keeps every page cache together under it", "[st
   CHECK(limited < (4 << 20));
 }
 
-TEST_CASE("a version 2 file gets the samples_10s view that reads every rollup form",
+namespace {
+
+// A copy of tests/storage/data/v3-factory.db (written by the schema v3 release).
+std::string copy_v3_file(const temp_dir& dir) {
+  const std::string path = dir.file("v3.db");
+  std::filesystem::copy_file(EDGEMES_SOURCE_DIR "/tests/storage/data/v3-factory.db", path);
+  return path;
+}
+
+// machine id -> ts -> values, from a version 3 file's JSON rows.
+std::map<int64_t, std::map<int64_t, std::vector<double>>> v3_polls(const std::string& path) {
+  std::map<int64_t, std::map<int64_t, std::vector<double>>> out;
+  raw_db raw(path);
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(raw.get(), "SELECT machine_id, ts, v FROM telemetry", -1, &s,
+                             nullptr) == SQLITE_OK);
+  std::vector<double> values;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    REQUIRE(decode_all(reinterpret_cast<const char*>(sqlite3_column_text(s, 2)),
+                       static_cast<size_t>(sqlite3_column_bytes(s, 2)), values));
+    out[sqlite3_column_int64(s, 0)][sqlite3_column_int64(s, 1)] = values;
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a version 3 file written by the previous release is migrated in place, every sample kept",
           "[storage][schema]") {
   temp_dir dir;
-  const std::string path = dir.file("edge.db");
-  int64_t placer = 0;
-  {
-    auto w = writer::open(path, options{});
-    placer = w->sync_catalog(test_lines(), test_machines()).at("smt1-placer1").machine_id;
-  }
-  {
-    // What a version 2 build left: its view, and rollups in the general form only.
-    raw_db raw(path);
-    raw.exec("DROP VIEW samples_10s;"
-             "CREATE VIEW samples_10s(machine, metric, ts, count, sum, min, max, last) AS "
-             "SELECT mc.ident, m.name, r.ts, json_extract(r.v, '$[' || m.slot || '][0]') AS n, "
-             "json_extract(r.v, '$[' || m.slot || '][1]'), json_extract(r.v, '$[' || m.slot || '][2]'), "
-             "json_extract(r.v, '$[' || m.slot || '][3]'), json_extract(r.v, '$[' || m.slot || '][4]') "
-             "FROM telemetry_10s r JOIN machines mc ON mc.id = r.machine_id "
-             "JOIN metrics m ON m.machine_id = r.machine_id WHERE n IS NOT NULL;"
-             "PRAGMA user_version=2");
-    raw.exec("INSERT INTO telemetry_10s VALUES(" + std::to_string(placer) +
-             ", 10000, '[[10,6510,650,652,652],null,[3,6,1,3,2]]')");
-  }
+  const std::string path = copy_v3_file(dir);
+  const auto want = v3_polls(path);
+  int64_t samples = 0;
+  for (const auto& [m, polls] : want)
+    for (const auto& [ts, v] : polls)
+      for (double x : v)
+        samples += std::isfinite(x) ? 1 : 0;
+  REQUIRE(samples == 2906);
+  REQUIRE_THROWS_WITH(reader::open(path, options{}),
+                      Catch::Contains("schema version 3 is not this build's (4)"));
+
   auto w = writer::open(path, options{});
   sqlite3* db = w->handle();
-  CHECK(query_int(db, "PRAGMA user_version") == 3);
-  // This build's short forms next to the old row.
-  std::string insert = "INSERT INTO telemetry_10s VALUES(" + std::to_string(placer) +
-                       ", 20000, '[[10,6510,650,652],[10,2500,250],[1,0.82]]')";
-  REQUIRE(sqlite3_exec(db, insert.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
-  auto row = [&](int64_t ts, const char* metric) {
-    return query_text(db, "SELECT count || ' ' || sum || ' ' || min || ' ' || max || ' ' || last "
-                          "FROM samples_10s WHERE machine='smt1-placer1' AND ts=" +
-                              std::to_string(ts) + " AND metric='" + metric + "'");
-  };
-  CHECK(row(10000, "m0") == "10 6510 650 652 652");
-  CHECK(row(10000, "m1").empty());  // null: no values in that bucket
-  CHECK(row(10000, "m2") == "3 6 1 3 2");
-  CHECK(row(20000, "m0") == "10 6510 650 652 652");
-  CHECK(row(20000, "m1") == "10 2500 250 250 250");
-  CHECK(row(20000, "m2") == "1 0.82 0.82 0.82 0.82");
+  CHECK(query_int(db, "PRAGMA user_version") == 4);
+  CHECK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('telemetry', "
+                      "'telemetry_10s')") == 0);
+  CHECK(query_int(db, "SELECT count(*) FROM samples") == samples);
+  CHECK(query_int(db, "SELECT count(*) FROM state_changes") == 6);
+  CHECK(query_int(db, "SELECT count(*) FROM machines") == 5);
+  CHECK(stored_polls(db) == 408);
+  CHECK(query_int(db, "SELECT count(*) FROM chunks") > 0);       // older windows
+  CHECK(query_int(db, "SELECT count(*) FROM ingest_log") > 0);   // the newest window
+  CHECK(query_text(db, "PRAGMA integrity_check") == "ok");
+
+  // Every poll reads back bit for bit through the daemon's reader, with and
+  // without the writer's head.
+  auto with_head = reader::open(path, options{}, w->shared_head());
+  auto without = reader::open(path, options{});
+  for (const auto& [machine, polls] : want) {
+    size_t slots = 0;
+    for (const auto& [ts, v] : polls)
+      slots = std::max(slots, v.size());
+    for (size_t slot = 0; slot < slots; ++slot) {
+      std::vector<point> expected;
+      for (const auto& [ts, v] : polls)
+        if (slot < v.size() && std::isfinite(v[slot]))
+          expected.push_back({ts, v[slot]});
+      for (auto* r : {with_head.get(), without.get()}) {
+        auto got = r->samples(machine, static_cast<int>(slot), INT64_MIN, INT64_MAX, 1'000'000);
+        INFO("machine " << machine << " slot " << slot);
+        REQUIRE(got.size() == expected.size());
+        for (size_t i = 0; i < got.size(); ++i) {
+          REQUIRE(got[i].ts_ms == expected[i].ts_ms);
+          REQUIRE(got[i].value == expected[i].value);
+        }
+      }
+    }
+  }
+  // The migrated file goes on: new polls, a compaction, a reopen.
+  const int64_t placer = w->sync_catalog({{"smt1", "SMT line 1"}},
+                                         {{"smt1-placer1", "", "smt1", "placer", "sim",
+                                           {"placements_total"}}})
+                             .at("smt1-placer1")
+                             .machine_id;
+  const int64_t later = want.at(placer).rbegin()->first + 600'000;
+  CHECK(w->commit({{placer, later, {1}}}, {}, {}).rows == 1);
+  w->compact(true);
+  w->close();
+  w = writer::open(path, options{});
+  CHECK(stored_polls(w->handle()) == 409);
 }

@@ -20,7 +20,7 @@ int64_t count_samples(const std::vector<poll_row>& polls) {
 
 } // namespace
 
-TEST_CASE("a batch of polls is stored as one row per poll with every sample readable",
+TEST_CASE("a batch of polls is stored as one ingest log row with every sample readable",
           "[storage][writer]") {
   opened o;
   const auto polls = make_polls(o.placer, 1000, 20, 1'000'000, 1000);
@@ -31,7 +31,8 @@ TEST_CASE("a batch of polls is stored as one row per poll with every sample read
   CHECK(st.duplicates == 0);
 
   sqlite3* db = o.w->handle();
-  CHECK(query_int(db, "SELECT count(*) FROM telemetry") == 1000);
+  CHECK(query_int(db, "SELECT count(*) FROM ingest_log") == 1);
+  CHECK(stored_polls(db) == 1000);
   CHECK(query_int(db, "SELECT count(*) FROM samples") == expected);
   CHECK(query_int(db, "SELECT count(*) FROM samples WHERE machine='smt1-placer1' AND metric='m3'") ==
         1000 - 1000 / 7 - 1);  // (i + 3) % 7 == 0 for 142 of 1000 polls
@@ -62,8 +63,13 @@ TEST_CASE("a poll stored twice is counted as a duplicate and kept once", "[stora
   CHECK(st.rows == 0);
   CHECK(st.duplicates == 10);
   CHECK(st.samples == 0);
-  CHECK(query_int(o.w->handle(), "SELECT count(*) FROM telemetry") == 10);
-  CHECK(query_int(o.w->handle(), "SELECT count(*) FROM telemetry WHERE v LIKE '%99%'") == 0);
+  CHECK(stored_polls(o.w->handle()) == 10);
+  CHECK(query_int(o.w->handle(), "SELECT count(*) FROM samples WHERE value = 99") == 0);
+  // Also once the first copy is in a chunk.
+  o.w->compact(true);
+  CHECK(o.w->commit(polls, {}, {}).duplicates == 10);
+  CHECK(stored_polls(o.w->handle()) == 10);
+  CHECK(query_int(o.w->handle(), "SELECT count(*) FROM samples WHERE value = 99") == 0);
 }
 
 TEST_CASE("only state changes are stored, in time order", "[storage][writer]") {
@@ -115,11 +121,13 @@ TEST_CASE("deleting a line removes its machines, metrics, telemetry and states",
           "[storage][writer]") {
   opened o;
   o.w->commit(make_polls(o.placer, 5, 20, 0, 10), {{o.placer, 1, "idle"}}, {});
+  o.w->compact(true);
+  o.w->commit(make_polls(o.placer, 5, 20, 1'000'000, 10), {}, {});  // these stay in the log
   o.w->close();
   raw_db raw(o.path);
   raw.exec("PRAGMA foreign_keys=ON");
   raw.exec("DELETE FROM lines WHERE ident='smt1'");
-  for (const char* table : {"machines", "metrics", "telemetry", "state_changes"}) {
+  for (const char* table : {"machines", "metrics", "chunks", "state_changes", "samples"}) {
     INFO(table);
     CHECK(query_int(raw.get(), std::string("SELECT count(*) FROM ") + table) == 0);
   }
@@ -198,13 +206,14 @@ TEST_CASE("a failed commit throws, rolls back everything and can be retried",
     o.w->commit(bad, states, statuses);
     FAIL("commit with an unknown machine succeeded");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::StartsWith("commit: insert telemetry:"));
+    CHECK_THAT(e.what(), Catch::StartsWith("commit:"));
+    CHECK_THAT(e.what(), Catch::Contains("9999"));
     CHECK_THAT(e.what(), Catch::Contains("FOREIGN KEY"));
     CHECK(e.code() == SQLITE_CONSTRAINT_FOREIGNKEY);
   }
   sqlite3* db = o.w->handle();
   CHECK(sqlite3_get_autocommit(db) == 1);
-  CHECK(query_int(db, "SELECT count(*) FROM telemetry") == 0);
+  CHECK(query_int(db, "SELECT count(*) FROM ingest_log") == 0);
   CHECK(query_int(db, "SELECT count(*) FROM state_changes") == 1);
   CHECK(query_text(db, "SELECT status FROM machines WHERE ident='smt1-placer1'") == "unknown");
 

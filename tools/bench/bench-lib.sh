@@ -95,10 +95,14 @@ edgemes_config() {
 }
 
 # start_edgemes N DIR POLL_MS: sets em_pid and em_port; waits for /health.
-# EDGEMES=path runs another edgemes binary (e.g. an experimental build).
+# EDGEMES=path runs another edgemes binary (e.g. an experimental build);
+# EDGEMES_JQ='.writer.flush_interval_ms = 500' edits the config with jq first.
 start_edgemes() {
   em_port=$(free_port)
   edgemes_config "$1" "$2" "$em_port" "$3"
+  if [[ -n ${EDGEMES_JQ:-} ]]; then
+    jq "$EDGEMES_JQ" "$2/edgemes.json" >"$2/edgemes.json.tmp" && mv "$2/edgemes.json.tmp" "$2/edgemes.json"
+  fi
   "${EDGEMES:-$build/bin/edgemes}" run --config "$2/edgemes.json" >"$2/edgemes.log" 2>&1 &
   em_pid=$!
   bench_pids+=("$em_pid")

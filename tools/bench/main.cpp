@@ -6,9 +6,12 @@
 //                 [--source synthetic|sim] [--metrics N] [--interval-ms N]
 //                 [--max-batch N] [--flush-ms N] [--max-queue N] [--threads N]
 //                 [--report-every N] [--json]
+//   edgemes-bench chunk-size [--source sim|synthetic] [--metrics N] [--machines N]
+//                 [--interval-ms N] [--jitter-ms N] [--minutes N] [--window-s N] [--batch-ms N]
 //
 // The database file is deleted (with its -wal and -shm) before each run.
 #include "tools/bench/bench.hpp"
+#include "tools/bench/chunk_size.hpp"
 
 #include "log/log.hpp"
 
@@ -29,7 +32,10 @@ const char* const usage =
     "       edgemes-bench ingest-pipeline --db FILE [--machines 1000] [--samples 10000000]\n"
     "                     [--source synthetic|sim] [--metrics 20] [--interval-ms 100]\n"
     "                     [--max-batch 5000] [--flush-ms 200] [--max-queue 200000]\n"
-    "                     [--threads 0] [--report-every 1000000] [--json]\n";
+    "                     [--threads 0] [--report-every 1000000] [--json]\n"
+    "       edgemes-bench chunk-size [--source sim|synthetic] [--metrics 20] [--machines 1000]\n"
+    "                     [--interval-ms 1000] [--jitter-ms 3] [--minutes 60] [--window-s 120]\n"
+    "                     [--batch-ms 500]\n";
 
 // "--name value" pairs and "--flag"s; unknown or malformed options are errors.
 class args {
@@ -117,6 +123,21 @@ int run(int argc, char** argv) {
     o.max_queue = a.number("--max-queue", o.max_queue, 1);
     o.threads = a.number("--threads", o.threads, 0);
     return run_pipeline(o);
+  }
+  if (cmd == "chunk-size") {
+    args a(argc, argv,
+           {{"--source", true}, {"--metrics", true}, {"--machines", true}, {"--interval-ms", true},
+            {"--jitter-ms", true}, {"--minutes", true}, {"--window-s", true}, {"--batch-ms", true}});
+    chunk_size_options o;
+    o.source = a.text("--source", o.source);
+    o.metrics = a.number("--metrics", o.metrics, 1);
+    o.machines = a.number("--machines", o.machines, 1);
+    o.interval_ms = a.number("--interval-ms", o.interval_ms, 1);
+    o.jitter_ms = a.number("--jitter-ms", o.jitter_ms, 0);
+    o.minutes = a.number("--minutes", o.minutes, 1);
+    o.window_s = a.number("--window-s", o.window_s, 1);
+    o.batch_ms = a.number("--batch-ms", o.batch_ms, 1);
+    return run_chunk_size(o);
   }
   std::fputs(usage, cmd == "--help" || cmd == "-h" ? stdout : stderr);
   return cmd == "--help" || cmd == "-h" ? 0 : 2;

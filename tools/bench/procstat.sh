@@ -20,3 +20,15 @@ mem_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 
 # cores TICKS0 TICKS1 SECONDS: mean cores used between two cpu_ticks readings.
 cores() { awk -v a="$1" -v b="$2" -v s="$3" -v hz="$procstat_hz" 'BEGIN { printf "%.3f", (b - a) / hz / s }'; }
+
+# io_write_bytes PID: bytes the process caused to be written to storage so far
+# (write_bytes of /proc/PID/io: page-cache writeback included, what wears flash).
+io_write_bytes() { awk '$1 == "write_bytes:" { print $2 }' "/proc/$1/io"; }
+
+# fsync_calls PID SECONDS: fsync + fdatasync calls of the process (all threads)
+# during SECONDS, counted by strace -c. Attaching ptrace slows the process:
+# run it after the CPU window, not during it.
+fsync_calls() {
+  timeout -s INT "$2" strace -c -f -e trace=fsync,fdatasync -p "$1" -o /dev/stdout 2>/dev/null |
+    awk '$NF == "fsync" || $NF == "fdatasync" { n += $4 } END { print n + 0 }'
+}

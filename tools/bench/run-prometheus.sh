@@ -6,9 +6,11 @@
 # run ONE AFTER THE OTHER against it, each from an empty temp dir, the order
 # alternating per repetition so background load hits both alike. Each run:
 # WARMUP s, then a DURATION s window measuring CPU (utime+stime of the daemon
-# from /proc), RSS, samples stored/s, missed polls and bytes on disk per sample;
-# then WRK_SECONDS of wrk on a one-hour range query of one metric while polling
-# goes on. Results and method: docs/BENCHMARKS.md.
+# from /proc), RSS, samples stored/s, missed polls, bytes on disk per sample and
+# bytes WRITTEN per stored sample (write_bytes of /proc/PID/io over the window:
+# WAL, checkpoints, compaction — what wears flash); then FSYNC_S s of strace
+# counting fsync/fdatasync calls; then WRK_SECONDS of wrk on a one-hour range
+# query of one metric while polling goes on. Results and method: docs/BENCHMARKS.md.
 #
 #   bash tools/bench/run-prometheus.sh                         # N=200 and 1000, 3 reps, 180 s
 #   NS=200 REPS=1 DURATION=30 bash tools/bench/run-prometheus.sh   # quick check
@@ -18,8 +20,9 @@
 #       # 15 min; compacted_bytes_per_sample = bytes of the persisted blocks /
 #       # their meta.json numSamples. The default 2 h blocks need a > 3 h run.
 #
-# Environment: NS ("200 1000"), SYSTEMS ("edgemes prometheus"; add edgemes-exp
-# with EXP_EDGEMES=binary to compare an experimental build in the same run), REPS (3), DURATION (180), WARMUP (15),
+# Environment: FSYNC_S (20; 0 = skip), NS ("200 1000"), SYSTEMS ("edgemes prometheus"; add edgemes-exp
+# with EXP_EDGEMES=binary and/or EXP_JQ=jq-filter-on-its-config to compare an
+# experimental build or setting in the same run), REPS (3), DURATION (180), WARMUP (15),
 # WRK_SECONDS (20), WRK_CONNS (50), WRK_THREADS (2), BUILD_DIR
 # (<repo>/build-bench), BUILD_TYPE (RelWithDebInfo), EDGEMES (another edgemes
 # binary, e.g. an experimental build), KEEP=1 keeps the temp dir.
@@ -35,6 +38,7 @@ warmup="${WARMUP:-15}"
 wrk_s="${WRK_SECONDS:-20}"
 wrk_c="${WRK_CONNS:-50}"
 wrk_t="${WRK_THREADS:-2}"
+fsync_s="${FSYNC_S:-20}"
 read -r -a systems <<<"${SYSTEMS:-edgemes prometheus}"
 # edgemes-exp = the same harness on another edgemes binary ($EXP_EDGEMES)
 declare -A bin=([edgemes]="${EDGEMES:-}" [edgemes-exp]="${EXP_EDGEMES:-}")
@@ -45,7 +49,7 @@ step_s=20           # = edgemes /series default for one hour (180 buckets, on 10
 source "$here/bench-lib.sh"
 # shellcheck source=procstat.sh
 source "$here/procstat.sh"
-bench_setup run-prometheus prometheus wrk jq curl python3
+bench_setup run-prometheus prometheus wrk jq curl python3 strace
 results="$out/results.jsonl"
 
 prometheus_config() {  # N DIR
@@ -73,7 +77,9 @@ measure() {
   local sys=$1 n=$2 rep=$3 dir pid port t0 t1 c0 c1 s0 s1 ok0 ok1 rss_max=0 rss hwm disk total q
   dir="$out/$sys-$n-$rep"; mkdir -p "$dir"
   if [[ $sys == edgemes* ]]; then
-    EDGEMES=${bin[$sys]} start_edgemes "$n" "$dir" 1000
+    local jq_filter=""
+    [[ $sys == edgemes-exp ]] && jq_filter=${EXP_JQ:-}
+    EDGEMES=${bin[$sys]} EDGEMES_JQ=$jq_filter start_edgemes "$n" "$dir" 1000
     pid=$em_pid port=$em_port
   else
     port=$(free_port)
@@ -102,13 +108,15 @@ measure() {
   }
   local dm0=0 dm1=0
   [[ $sys == edgemes* ]] && { ok0=$(oks); dm0=$(daemon_missed); }
-  t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); s0=$(samples)
+  t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); s0=$(samples); local wb0 wb1; wb0=$(io_write_bytes "$pid")
   local end=$((SECONDS + duration))
   while ((SECONDS < end)); do
     rss=$(mem_kib "$pid" VmRSS); ((rss > rss_max)) && rss_max=$rss
     sleep 2
   done
-  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); s1=$(samples)
+  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); s1=$(samples); wb1=$(io_write_bytes "$pid")
+  local fsyncs=0
+  ((fsync_s > 0)) && fsyncs=$(fsync_calls "$pid" "$fsync_s")
   local w; w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
   local wi; wi=$(awk -v w="$w" 'BEGIN { printf "%d", w }')
   # Missed polls: per machine, successful polls in the window short of
@@ -169,9 +177,14 @@ measure() {
     --argjson disk "$disk" --argjson total "$total" --argjson points "${q:-0}" --argjson wrk "$q2" \
     --argjson bb "$blocks_bytes" --argjson bs "$blocks_samples" \
     --argjson wrk_cores "$(cores "$c2" "$c3" "$wrk_s")" \
+    --argjson written "$((wb1 - wb0))" --argjson stored "$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.0f", b - a }')" \
+    --argjson fsyncs "$fsyncs" --argjson fsync_s "$fsync_s" \
     '{system: $sys, n: $n, rep: $rep, window_s: $w, cores: $cores, rss_kib: $rss, rss_max_kib: $rss_max,
       hwm_kib: $hwm, hwm_end_kib: $hwm_end, samples_per_s: $sps, polls_ok: $ok, polls_expected: $expected,
       missed: $missed, daemon_missed: $daemon_missed, disk_bytes: $disk, samples_total: $total, bytes_per_sample: ($disk / $total),
+      written_bytes: $written, written_bytes_per_s: ($written / $w),
+      written_bytes_per_sample: (if $stored > 0 then $written / $stored else null end),
+      fsyncs_per_s: (if $fsync_s > 0 then $fsyncs / $fsync_s else null end),
       compacted_bytes: $bb, compacted_samples: $bs,
       compacted_bytes_per_sample: (if $bs > 0 then $bb / $bs else null end),
       query_points: $points, query: $wrk, cores_under_query: $wrk_cores}' | tee -a "$results" >&2
@@ -198,14 +211,15 @@ m() { jq -s --argjson n "$1" --arg s "$2" "[.[] | select(.n == \$n and .system =
 f() { awk -v v="$1" -v d="${2:-0}" 'BEGIN { if (v == "null" || v == "") print "-"; else printf "%.*f", d, v }'; }
 printf '\nmedians of %s repetition(s), %s s windows; query = one-hour range, wrk -t%s -c%s -d%ss\n' \
   "$reps" "$duration" "$wrk_t" "$wrk_c" "$wrk_s"
-printf '%-5s %-11s | %6s | %8s | %8s | %9s | %7s | %7s | %6s | %8s | %8s | %8s\n' \
-  N system cores "RSS MiB" "HWM MiB" samples/s missed "d.miss" "B/smp" "q req/s" "q p50 ms" "q p99 ms"
+printf '%-5s %-11s | %6s | %8s | %8s | %9s | %7s | %7s | %6s | %8s | %7s | %8s | %8s | %8s\n' \
+  N system cores "RSS MiB" "HWM MiB" samples/s missed "d.miss" "B/smp" "wr B/smp" fsync/s "q req/s" "q p50 ms" "q p99 ms"
 for n in $ns; do
   for sys in "${systems[@]}"; do
-    printf '%-5s %-11s | %6s | %8s | %8s | %9s | %7s | %7s | %6s | %8s | %8s | %8s\n' "$n" "$sys" \
+    printf '%-5s %-11s | %6s | %8s | %8s | %9s | %7s | %7s | %6s | %8s | %7s | %8s | %8s | %8s\n' "$n" "$sys" \
       "$(f "$(m "$n" $sys .cores)" 3)" "$(f "$(m "$n" $sys '.rss_kib / 1024')" 1)" \
       "$(f "$(m "$n" $sys '.hwm_kib / 1024')" 1)" "$(f "$(m "$n" $sys .samples_per_s)")" \
       "$(f "$(m "$n" $sys .missed)")" "$(f "$(m "$n" $sys '.daemon_missed // null')")" "$(f "$(m "$n" $sys .bytes_per_sample)" 1)" \
+      "$(f "$(m "$n" $sys .written_bytes_per_sample)" 1)" "$(f "$(m "$n" $sys '.fsyncs_per_s // null')" 1)" \
       "$(f "$(m "$n" $sys .query.rps)")" "$(f "$(m "$n" $sys .query.p50_ms)" 2)" \
       "$(f "$(m "$n" $sys .query.p99_ms)" 2)"
   done

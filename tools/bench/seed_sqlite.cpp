@@ -4,13 +4,16 @@
 // journal "wal":    journal_mode=WAL,    synchronous=NORMAL (edgemes' pragmas)
 // journal "delete": journal_mode=DELETE, synchronous=FULL   (SQLite's defaults)
 // Every connection has busy_timeout 5000 ms and foreign_keys=ON. Each writer
-// owns one machine and commits one telemetry row (one poll, 20 samples) per
-// BEGIN IMMEDIATE ... COMMIT, as fast as it can; a BUSY anywhere is counted
+// owns one machine and commits one poll (20 samples) per BEGIN IMMEDIATE ...
+// COMMIT, as one ingest_log row (schema v4, storage/log_batch.hpp), as fast as it can; a BUSY anywhere is counted
 // and the step retried. Ten writer connections are NOT how edgemes writes
 // (one writer connection, see storage/database.hpp): this is the seed's setup.
 // Readers are storage::reader::series — the code behind GET .../series.
 #include "tools/bench/seed.hpp"
 
+#include "storage/codec.hpp"
+#include "storage/log_batch.hpp"
+#include "storage/sql_functions.hpp"
 #include "storage/reader.hpp"
 #include "storage/writer.hpp"
 #include "tools/bench/progress.hpp"
@@ -78,7 +81,8 @@ int run_sqlite(const run_options& o, const std::string& journal) {
     std::string list = c.exec_text("SELECT id FROM machines ORDER BY id");
     for (size_t p = 0, e; (e = list.find('\n', p)) != std::string::npos; p = e + 1)
       ids.push_back(std::stoll(list.substr(p, e - p)));
-    newest = std::stoll(c.exec_text("SELECT max(ts) FROM telemetry"));
+    storage::register_sql_functions(c.db);
+    newest = std::stoll(c.exec_text("SELECT max(ts) FROM samples"));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "edgemes-seed sqlite: %s\n", e.what());
     return 1;
@@ -144,22 +148,25 @@ int run_sqlite(const run_options& o, const std::string& journal) {
     }
     sqlite3_stmt *begin, *ins, *commit;
     sqlite3_prepare_v2(c.db, "BEGIN IMMEDIATE", -1, &begin, nullptr);
-    sqlite3_prepare_v2(c.db, "INSERT INTO telemetry(machine_id, ts, v) VALUES(?, ?, ?)", -1, &ins,
-                       nullptr);
+    sqlite3_prepare_v2(c.db, "INSERT INTO ingest_log(data) VALUES(?)", -1, &ins, nullptr);
+    std::vector<double> values;
+    std::string batch;
     sqlite3_prepare_v2(c.db, "COMMIT", -1, &commit, nullptr);
     std::mt19937_64 rng(static_cast<uint64_t>(w) + 17);
     const int64_t id = ids[static_cast<size_t>(w)];
     int64_t ts = newest + 1;
     while (!stop) {
       const std::string v = encode_poll(rng, o.metrics);
+      storage::decode_all(v.data(), v.size(), values);
+      batch.clear();
+      storage::log_batch::encode({{id, ts, &values}}, batch);
       auto t0 = std::chrono::steady_clock::now();
       int rc = step_retry(begin, wc.busy);
       sqlite3_reset(begin);
       if (rc != SQLITE_DONE)
         throw std::runtime_error(std::string("BEGIN: ") + sqlite3_errmsg(c.db));
-      sqlite3_bind_int64(ins, 1, id);
-      sqlite3_bind_int64(ins, 2, ts++);
-      sqlite3_bind_text(ins, 3, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+      ++ts;
+      sqlite3_bind_blob(ins, 1, batch.data(), static_cast<int>(batch.size()), SQLITE_STATIC);
       rc = step_retry(ins, wc.busy);
       sqlite3_reset(ins);
       if (rc != SQLITE_DONE)

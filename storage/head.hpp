@@ -1,0 +1,135 @@
+// storage/head: the polls not yet compacted into chunks, in memory, and each
+// machine's live status — what the writer committed last, published to the
+// query workers without a lock held across a query.
+//
+// Ownership: the writer (storage::writer, on the writer actor's thread) is the
+// only one that changes a head; readers (storage::reader, one per query
+// worker) only load() snapshots. A snapshot is immutable and shared: the
+// writer publishes a new one per machine after every commit that touched the
+// machine (std::atomic_store of a shared_ptr), and a reader keeps the one it
+// loaded for as long as its query runs. Polls live in fixed-size blocks that
+// are append-only: the writer fills entries past a snapshot's `count`, never
+// the entries a published snapshot shows, so readers and the writer never
+// touch the same memory without the publish in between.
+//
+// What a head holds (the invariant the reader relies on, see schema.cpp):
+// exactly the polls in the ingest log as of the commit that published it —
+// every committed poll that is not in a chunk. Published only after COMMIT,
+// so the API never shows a poll a crash could lose.
+//
+// Memory: one entry per poll of the hot window (at most compaction window +
+// grace, ~150 s by default): 16 bytes + 8 per metric slot.
+#pragma once
+
+#include "storage/writer.hpp"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace edgemes::storage {
+
+class head {
+public:
+  // A fixed-capacity run of polls of one machine, in arrival order.
+  struct block {
+    static constexpr size_t capacity = 64;
+    explicit block(size_t slots) : nslots(slots), values(new double[capacity * slots]) {}
+    const size_t nslots;
+    // Entries written. Final once a later block exists (a block is left
+    // behind when full or when a wider poll needs a wider block), and only
+    // then read by readers; for the last block they use snapshot::last_count.
+    size_t used = 0;
+    std::array<int64_t, capacity> ts{};
+    std::array<int64_t, capacity> log_id{};  // the ingest_log row holding the poll
+    std::unique_ptr<double[]> values;        // [i * nslots + slot], NaN = no value
+  };
+
+  // One machine's uncompacted polls and live status as of one commit.
+  struct snapshot {
+    int64_t boundary = std::numeric_limits<int64_t>::min();  // compaction boundary then
+    std::vector<std::shared_ptr<const block>> blocks;  // oldest first
+    size_t last_count = 0;                             // valid entries of blocks.back()
+    bool has_status = false;
+    status_row status;  // what the writer committed last (newer than the machines row)
+
+    size_t polls() const {
+      return blocks.empty() ? 0 : (blocks.size() - 1) * block::capacity + last_count;
+    }
+    // f(ts, values, nslots) for every poll, in arrival order (mostly ts order).
+    template <class F>
+    void each(F&& f) const {
+      for (size_t b = 0; b < blocks.size(); ++b) {
+        const block& bl = *blocks[b];
+        const size_t n = b + 1 == blocks.size() ? last_count : bl.used;
+        for (size_t i = 0; i < n; ++i)
+          f(bl.ts[i], &bl.values[i * bl.nslots], bl.nslots);
+      }
+    }
+  };
+
+  head() = default;
+  head(const head&) = delete;
+  head& operator=(const head&) = delete;
+
+  // Readers: the machine's latest snapshot, or null when it has none.
+  // Thread-safe; never waits for the writer beyond a pointer copy.
+  std::shared_ptr<const snapshot> load(int64_t machine_id) const;
+
+  // ---- Writer side (one thread) ------------------------------------------
+
+  // True when the machine has an uncompacted poll at ts.
+  bool contains(int64_t machine_id, int64_t ts) const;
+
+  // Adds a committed poll (not visible until publish()).
+  void append(int64_t machine_id, int64_t ts, const std::vector<double>& values, int64_t log_id);
+  void set_status(int64_t machine_id, const status_row& s);
+
+  // Publishes every machine changed since the last publish.
+  void publish();
+
+  // Every uncompacted poll of every machine: f(machine_id, ts, values, nslots, log_id).
+  void each_poll(const std::function<void(int64_t, int64_t, const double*, size_t, int64_t)>& f) const;
+
+  // Removes the polls for which `moved(machine_id, ts)` is true and renames
+  // log ids by `renamed` (old id -> new id); sets the boundary; publishes.
+  void compacted(int64_t boundary, const std::function<bool(int64_t, int64_t)>& moved,
+                 const std::unordered_map<int64_t, int64_t>& renamed);
+
+  void set_boundary(int64_t boundary);
+  int64_t boundary() const { return boundary_; }
+  bool has_boundary() const { return boundary_ != std::numeric_limits<int64_t>::min(); }
+
+  int64_t newest_ts() const { return newest_ts_; }  // max ts ever appended
+  int64_t polls() const { return polls_; }          // uncompacted polls held
+
+  // Forgets everything (before a reload from the file).
+  void clear();
+
+private:
+  struct machine {
+    // Writer's view.
+    std::vector<std::shared_ptr<block>> blocks;
+    size_t last_count = 0;
+    bool has_status = false;
+    status_row status;
+    bool dirty = false;
+    int64_t newest = std::numeric_limits<int64_t>::min();  // max ts held (in-order polls: O(1) contains)
+    // Readers' view: replaced by publish(), read with std::atomic_load.
+    std::shared_ptr<const snapshot> published;
+  };
+  machine& at(int64_t machine_id);
+
+  mutable std::shared_mutex map_mutex_;  // guards the map's shape (insertions), not machines
+  std::unordered_map<int64_t, std::unique_ptr<machine>> machines_;
+  int64_t boundary_ = std::numeric_limits<int64_t>::min();
+  int64_t newest_ts_ = std::numeric_limits<int64_t>::min();
+  int64_t polls_ = 0;
+};
+
+} // namespace edgemes::storage
