@@ -44,9 +44,9 @@ namespace edgemes::actors {
 
 struct writer_settings {
   int64_t max_batch = 5000;                // samples per transaction, at most
-  int64_t flush_interval_ms = 200;         // tick: commit what is held, housekeeping
+  int64_t flush_interval_ms = 500;         // tick: commit what is held, housekeeping
   int64_t wal_restart_bytes = 64LL << 20;  // the -wal is kept under this (database.wal_max_bytes)
-  int64_t checkpoint_interval_ms = 1000;   // routine PASSIVE checkpoint
+  int64_t checkpoint_interval_ms = 60000;  // routine PASSIVE checkpoint
   int64_t retention_ms = 0;                // delete telemetry older than this; 0 = keep all
   int64_t retention_chunk_rows = 2000;     // rows per retention transaction, at most
   int64_t retention_idle_ms = 60000;       // pause between passes once caught up

@@ -28,7 +28,7 @@ struct database_config {
   int64_t wal_autocheckpoint_pages = 1000;
   int64_t journal_size_limit_bytes = 64LL * 1024 * 1024;
   int64_t wal_max_bytes = 64LL * 1024 * 1024;  // -wal past this: RESTART checkpoint by the writer
-  int64_t checkpoint_interval_ms = 1000;       // routine PASSIVE checkpoint by the writer
+  int64_t checkpoint_interval_ms = 60000;      // routine PASSIVE checkpoint by the writer
   int64_t retention_days = 0;                  // 0 = keep telemetry forever
   int64_t chunk_window_ms = 120000;            // history chunk width (fixed when the file is created)
   int64_t compaction_grace_ms = 30000;         // how late a poll may be before its window is compacted
@@ -37,7 +37,7 @@ struct database_config {
 
 struct writer_config {
   int64_t max_batch = 5000;           // samples per transaction, at most
-  int64_t flush_interval_ms = 200;    // a non-empty batch is committed at least this often
+  int64_t flush_interval_ms = 500;    // a non-empty batch is committed at least this often
   int64_t max_queue = 200000;         // samples held (queued + batched) before new ones are dropped
 };
 

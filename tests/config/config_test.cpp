@@ -37,7 +37,7 @@ bool has_problem(const config::parse_result& r, const std::string& path, const s
 
 const std::string kContractExample = R"({ "site": "assembly-hub",
   "database": { "path": "data/factory.db", "synchronous": "NORMAL", "cache_size_kib": 64000, "busy_timeout_ms": 5000 },
-  "writer":   { "max_batch": 5000, "flush_interval_ms": 200, "max_queue": 200000 },
+  "writer":   { "max_batch": 5000, "flush_interval_ms": 500, "max_queue": 200000 },
   "api":      { "bind": "127.0.0.1", "port": 8080, "query_actors": 4 },
   "lines": [ { "id": "smt1", "name": "SMT Line 1", "machines": [
       { "id": "smt1-placer1", "name": "Pick & place 1", "type": "placer", "poll_interval_ms": 1000,
@@ -467,7 +467,7 @@ TEST_CASE("reliability and security keys parse, default, and are range-checked",
   REQUIRE(defaults.ok());
   CHECK(defaults.value.database.retention_days == 0);
   CHECK(defaults.value.database.wal_max_bytes == 64LL << 20);
-  CHECK(defaults.value.database.checkpoint_interval_ms == 1000);
+  CHECK(defaults.value.database.checkpoint_interval_ms == 60000);
   CHECK(defaults.value.api.token.empty());
 
   auto set = edgemes::config::parse(

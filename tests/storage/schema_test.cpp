@@ -1,6 +1,9 @@
 #include "tests/storage/fixture.hpp"
 
+#include <cstdlib>
 #include <filesystem>
+#include <sstream>
+#include <tuple>
 
 using namespace edgemes::storage;
 using namespace edgemes::storage::test;
@@ -149,6 +152,7 @@ TEST_CASE("the writer's pragmas are in force on its connection", "[storage][sche
   CHECK(query_int(db, "PRAGMA busy_timeout") == 1234);
   CHECK(query_int(db, "PRAGMA wal_autocheckpoint") == 500);
   CHECK(query_int(db, "PRAGMA journal_size_limit") == 1 << 20);
+  CHECK(query_int(db, "PRAGMA secure_delete") == 2);  // FAST: no write just to zero a freed page
 }
 
 TEST_CASE("a reader's pragmas are in force and it is query-only", "[storage][schema]") {
@@ -319,4 +323,52 @@ TEST_CASE("a version 3 file written by the previous release is migrated in place
   w->close();
   w = writer::open(path, options{});
   CHECK(stored_polls(w->handle()) == 409);
+}
+
+TEST_CASE("the stock sqlite3 shell reads every sample of a file through the samples view",
+          "[storage][schema][shell]") {
+  const std::string shell = "/usr/bin/sqlite3";
+  REQUIRE(std::filesystem::exists(shell));  // tools/setup.sh installs Debian's sqlite3
+  catalogued_file f;
+  // Decimals, counters, non-decimal doubles, gaps; some in chunks, the rest in the log.
+  std::vector<poll_row> polls;
+  std::map<std::tuple<std::string, std::string, int64_t>, double> want;
+  for (int i = 0; i < 400; ++i) {
+    poll_row p{f.printer, 1'700'000'000'000 + i * 1000,
+               {20.0 + (i % 7) * 0.1, static_cast<double>(i / 3), std::sin(i) * 1e3}};
+    if (i % 11 == 0)
+      p.values[1] = NAN;
+    const char* names[] = {"temp_c", "speed", "cycle_time_s"};
+    for (int s = 0; s < 3; ++s)
+      if (std::isfinite(p.values[static_cast<size_t>(s)]))
+        want[{"smt1-printer1", names[s], p.ts_ms}] = p.values[static_cast<size_t>(s)];
+    polls.push_back(std::move(p));
+  }
+  f.w->commit({polls.begin(), polls.begin() + 300}, {}, {});
+  f.w->compact(true);
+  f.w->commit({polls.begin() + 300, polls.end()}, {}, {});
+  f.w->close();
+  REQUIRE(query_int(raw_db(f.path).get(), "SELECT count(*) FROM chunks") > 0);
+
+  const std::string log = f.dir.file("shell.log");
+  edgemes::test::process p(
+      {shell, f.path, "-cmd", std::string(".load ") + EDGEMES_BINARY_DIR + "/bin/edgemes",
+       "SELECT machine, metric, ts, printf('%!.17g', value) FROM samples ORDER BY ts, metric"},
+      log);
+  REQUIRE(p.wait(std::chrono::seconds(20)) == 0);
+  std::istringstream in(p.log());
+  size_t rows = 0;
+  for (std::string line; std::getline(in, line); ++rows) {
+    std::istringstream cols(line);
+    std::string machine, metric, ts, value;
+    std::getline(cols, machine, '|');
+    std::getline(cols, metric, '|');
+    std::getline(cols, ts, '|');
+    std::getline(cols, value, '|');
+    INFO(line);
+    auto it = want.find({machine, metric, std::stoll(ts)});
+    REQUIRE(it != want.end());
+    REQUIRE(std::strtod(value.c_str(), nullptr) == it->second);
+  }
+  CHECK(rows == want.size());
 }

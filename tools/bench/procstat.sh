@@ -29,6 +29,8 @@ io_write_bytes() { awk '$1 == "write_bytes:" { print $2 }' "/proc/$1/io"; }
 # during SECONDS, counted by strace -c. Attaching ptrace slows the process:
 # run it after the CPU window, not during it.
 fsync_calls() {
-  timeout -s INT "$2" strace -c -f -e trace=fsync,fdatasync -p "$1" -o /dev/stdout 2>/dev/null |
-    awk '$NF == "fsync" || $NF == "fdatasync" { n += $4 } END { print n + 0 }'
+  local f; f=$(mktemp)
+  timeout -s INT "$2" strace -c -f -e trace=fsync,fdatasync -p "$1" -o "$f" 2>/dev/null || true
+  awk '$NF == "fsync" || $NF == "fdatasync" { n += $4 } END { print n + 0 }' "$f"
+  rm -f "$f"
 }
