@@ -46,7 +46,7 @@ bool head::contains(int64_t machine_id, int64_t ts) const {
     return false;  // the common case: a poll newer than every one held
   for (size_t b = m.blocks.size(); b-- > 0;) {
     const block& bl = *m.blocks[b];
-    const size_t n = b + 1 == m.blocks.size() ? m.last_count : bl.used;
+    const size_t n = bl.used;
     for (size_t i = n; i-- > 0;)
       if (bl.ts[i] == ts)
         return true;
@@ -57,24 +57,22 @@ bool head::contains(int64_t machine_id, int64_t ts) const {
 void head::append(int64_t machine_id, int64_t ts, const std::vector<double>& values,
                   int64_t log_id) {
   machine& m = at(machine_id);
-  if (m.blocks.empty() || m.last_count == block::capacity ||
+  if (m.blocks.empty() || m.blocks.back()->used == block::capacity ||
       m.blocks.back()->nslots < values.size()) {
     // A new block; its width is the widest the machine has needed so far.
     size_t slots = values.size();
     if (!m.blocks.empty())
       slots = std::max(slots, m.blocks.back()->nslots);
     m.blocks.push_back(std::make_shared<block>(std::max<size_t>(slots, 1)));
-    m.last_count = 0;
   }
   block& bl = *m.blocks.back();
-  const size_t i = m.last_count;
+  const size_t i = bl.used;
   bl.ts[i] = ts;
   bl.log_id[i] = log_id;
   double* out = &bl.values[i * bl.nslots];
   for (size_t s = 0; s < bl.nslots; ++s)
     out[s] = s < values.size() && std::isfinite(values[s]) ? values[s] : NAN;
-  ++m.last_count;
-  bl.used = m.last_count;
+  bl.used = i + 1;
   m.newest = std::max(m.newest, ts);
   m.dirty = true;
   newest_ts_ = std::max(newest_ts_, ts);
@@ -96,7 +94,7 @@ void head::publish() {
     auto snap = std::make_shared<snapshot>();
     snap->boundary = boundary_;
     snap->blocks.assign(m.blocks.begin(), m.blocks.end());
-    snap->last_count = m.last_count;
+    snap->last_count = m.blocks.empty() ? 0 : m.blocks.back()->used;
     snap->has_status = m.has_status;
     snap->status = m.status;
     std::atomic_store(&m.published, std::shared_ptr<const snapshot>(std::move(snap)));
@@ -110,7 +108,7 @@ void head::each_poll(
     const machine& m = *mp;
     for (size_t b = 0; b < m.blocks.size(); ++b) {
       const block& bl = *m.blocks[b];
-      const size_t n = b + 1 == m.blocks.size() ? m.last_count : bl.used;
+      const size_t n = bl.used;
       for (size_t i = 0; i < n; ++i)
         f(id, bl.ts[i], &bl.values[i * bl.nslots], bl.nslots, bl.log_id[i]);
     }
@@ -125,10 +123,9 @@ void head::compacted(int64_t boundary, const std::function<bool(int64_t, int64_t
     // Rebuilt into new blocks: published blocks stay as they are for the
     // readers that hold them.
     std::vector<std::shared_ptr<block>> kept;
-    size_t kept_count = 0;
     for (size_t b = 0; b < m.blocks.size(); ++b) {
       const block& bl = *m.blocks[b];
-      const size_t n = b + 1 == m.blocks.size() ? m.last_count : bl.used;
+      const size_t n = bl.used;
       for (size_t i = 0; i < n; ++i) {
         if (moved(id, bl.ts[i])) {
           --polls_;
@@ -138,21 +135,17 @@ void head::compacted(int64_t boundary, const std::function<bool(int64_t, int64_t
         if (auto r = renamed.find(log_id); r != renamed.end())
           log_id = r->second;
         // Blocks only widen: a wider poll starts a new block.
-        if (kept.empty() || kept_count == block::capacity || kept.back()->nslots < bl.nslots) {
+        if (kept.empty() || kept.back()->used == block::capacity || kept.back()->nslots < bl.nslots)
           kept.push_back(std::make_shared<block>(bl.nslots));
-          kept_count = 0;
-        }
         block& dst = *kept.back();
-        dst.used = kept_count + 1;
-        dst.ts[kept_count] = bl.ts[i];
-        dst.log_id[kept_count] = log_id;
+        const size_t k = dst.used++;
+        dst.ts[k] = bl.ts[i];
+        dst.log_id[k] = log_id;
         for (size_t s = 0; s < dst.nslots; ++s)
-          dst.values[kept_count * dst.nslots + s] = s < bl.nslots ? bl.values[i * bl.nslots + s] : NAN;
-        ++kept_count;
+          dst.values[k * dst.nslots + s] = s < bl.nslots ? bl.values[i * bl.nslots + s] : NAN;
       }
     }
     m.blocks = std::move(kept);
-    m.last_count = kept_count;
     m.newest = std::numeric_limits<int64_t>::min();
     for (size_t b = 0; b < m.blocks.size(); ++b)
       for (size_t i = 0; i < m.blocks[b]->used; ++i)
@@ -171,7 +164,6 @@ void head::set_boundary(int64_t boundary) {
 void head::clear() {
   for (auto& [id, mp] : machines_) {
     mp->blocks.clear();
-    mp->last_count = 0;
     mp->newest = std::numeric_limits<int64_t>::min();
     mp->has_status = false;
     mp->dirty = true;

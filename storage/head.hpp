@@ -41,9 +41,10 @@ public:
     static constexpr size_t capacity = 64;
     explicit block(size_t slots) : nslots(slots), values(new double[capacity * slots]) {}
     const size_t nslots;
-    // Entries written. Final once a later block exists (a block is left
-    // behind when full or when a wider poll needs a wider block), and only
-    // then read by readers; for the last block they use snapshot::last_count.
+    // Entries written (the writer's count). Final once a later block exists
+    // (a block is left behind when full or when a wider poll needs a wider
+    // block), and only then read by readers; for the last block they use
+    // snapshot::last_count, the count when the snapshot was published.
     size_t used = 0;
     std::array<int64_t, capacity> ts{};
     std::array<int64_t, capacity> log_id{};  // the ingest_log row holding the poll
@@ -58,9 +59,6 @@ public:
     bool has_status = false;
     status_row status;  // what the writer committed last (newer than the machines row)
 
-    size_t polls() const {
-      return blocks.empty() ? 0 : (blocks.size() - 1) * block::capacity + last_count;
-    }
     // f(ts, values, nslots) for every poll, in arrival order (mostly ts order).
     template <class F>
     void each(F&& f) const {
@@ -114,8 +112,7 @@ public:
 private:
   struct machine {
     // Writer's view.
-    std::vector<std::shared_ptr<block>> blocks;
-    size_t last_count = 0;
+    std::vector<std::shared_ptr<block>> blocks;  // every block's `used` is current here
     bool has_status = false;
     status_row status;
     bool dirty = false;
