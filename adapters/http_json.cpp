@@ -8,6 +8,7 @@
 // is streamed into a buffer that is never allowed past max_reply_bytes.
 // poll() never throws; every failure becomes an error text.
 #include "adapters/adapter.hpp"
+#include "adapters/http_url.hpp"
 
 #include <httplib.h>
 
@@ -19,93 +20,6 @@ namespace edgemes::adapters {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-struct url_parts {
-  std::string host;
-  int port = 80;
-  std::string target;  // path and query, at least "/"
-};
-
-bool parse_url(const std::string& url, url_parts& out, std::string& why) {
-  const std::string scheme = "http://";
-  if (url.compare(0, scheme.size(), scheme) != 0) {
-    why = url.compare(0, 8, "https://") == 0
-              ? "https is not supported; machines are polled over plain http://"
-              : "the URL must start with http://";
-    return false;
-  }
-  for (char c : url) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
-      why = "the URL contains a space or control character";
-      return false;
-    }
-  }
-  std::string rest = url.substr(scheme.size());
-  size_t slash = rest.find_first_of("/?#");
-  std::string authority = rest.substr(0, slash);
-  std::string target = slash == std::string::npos ? "/" : rest.substr(slash);
-  if (!target.empty() && target[0] == '?')
-    target = "/" + target;
-  if (target.find('#') != std::string::npos) {
-    why = "the URL has a #fragment, which is never sent to a server";
-    return false;
-  }
-  if (authority.find('@') != std::string::npos) {
-    why = "user:password@ in the URL is not supported";
-    return false;
-  }
-  std::string host = authority, port_text;
-  if (!authority.empty() && authority[0] == '[') {  // [IPv6]:port
-    size_t close = authority.find(']');
-    if (close == std::string::npos) {
-      why = "unclosed '[' in the host";
-      return false;
-    }
-    host = authority.substr(1, close - 1);
-    std::string after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') {
-        why = "unexpected text after ']' in the host";
-        return false;
-      }
-      port_text = after.substr(1);
-      if (port_text.empty()) {
-        why = "empty port after ':'";
-        return false;
-      }
-    }
-  } else {
-    size_t colon = authority.find(':');
-    if (colon != std::string::npos) {
-      host = authority.substr(0, colon);
-      port_text = authority.substr(colon + 1);
-      if (port_text.empty()) {
-        why = "empty port after ':'";
-        return false;
-      }
-    }
-  }
-  if (host.empty()) {
-    why = "the URL has no host";
-    return false;
-  }
-  int port = 80;
-  if (!port_text.empty()) {
-    if (port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos) {
-      why = "port '" + port_text + "' is not a number from 1 to 65535";
-      return false;
-    }
-    port = std::stoi(port_text);
-    if (port < 1 || port > 65535) {
-      why = "port '" + port_text + "' is not a number from 1 to 65535";
-      return false;
-    }
-  }
-  out.host = host;
-  out.port = port;
-  out.target = target;
-  return true;
-}
 
 // A one-line excerpt of at most `max` characters, for error texts.
 std::string excerpt(const std::string& text, size_t max) {
@@ -124,7 +38,7 @@ std::string excerpt(const std::string& text, size_t max) {
 
 class http_json_source final : public source {
 public:
-  http_json_source(url_parts url, int64_t timeout_ms, int64_t max_reply_bytes)
+  http_json_source(http_url url, int64_t timeout_ms, int64_t max_reply_bytes)
       : url_(std::move(url)),
         timeout_ms_(timeout_ms > 0 ? timeout_ms : 1),
         max_bytes_(max_reply_bytes > 0 ? static_cast<uint64_t>(max_reply_bytes) : 0),
@@ -254,7 +168,7 @@ private:
     return r;
   }
 
-  url_parts url_;
+  http_url url_;
   int64_t timeout_ms_;
   uint64_t max_bytes_;
   httplib::Client client_;
@@ -264,14 +178,14 @@ private:
 
 std::unique_ptr<source> make_http_json(const std::string& url, int64_t timeout_ms,
                                        int64_t max_reply_bytes, std::string* error) {
-  url_parts parts;
   std::string why;
-  if (!parse_url(url, parts, why)) {
+  auto parts = parse_http_url(url, &why);
+  if (!parts) {
     if (error)
-      *error = "unusable URL '" + url + "': " + why;
+      *error = "unusable URL: " + why;
     return nullptr;
   }
-  return std::make_unique<http_json_source>(std::move(parts), timeout_ms, max_reply_bytes);
+  return std::make_unique<http_json_source>(std::move(*parts), timeout_ms, max_reply_bytes);
 }
 
 } // namespace edgemes::adapters

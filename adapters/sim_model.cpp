@@ -83,49 +83,73 @@ struct sim_machine::model {
   std::unique_ptr<sim::lifecycle> impl;
 };
 
-bool is_sim_type(const std::string& type) {
-  const auto& types = sim_types();
-  return std::find(types.begin(), types.end(), type) != types.end();
+namespace {
+
+std::vector<sim_type_info> make_catalogue() {
+  std::vector<std::pair<std::string, std::string>> reflow;
+  for (int i = 0; i < 8; ++i)
+    reflow.emplace_back("zone" + std::to_string(i + 1) + "_c", "/oven/zones/" + std::to_string(i));
+  reflow.insert(reflow.end(), {{"conveyor_mm_s", "/oven/conveyor_mm_s"},
+                               {"o2_ppm", "/oven/o2_ppm"},
+                               {"boards_total", "/counters/boards"}});
+  return {
+      {"placer",
+       {{"placements_total", "/counters/placements"},
+        {"boards_total", "/counters/boards"},
+        {"rejects_total", "/counters/rejects"},
+        {"cycle_time_s", "/cycle_time_s"},
+        {"feeder_errors", "/feeder_errors"},
+        {"nozzle_vacuum_kpa", "/nozzle_vacuum_kpa"},
+        {"head_temp_c", "/head_temp_c"}},
+       {"placements_total", "cycle_time_s", "rejects_total", "nozzle_vacuum_kpa"}},
+      {"printer",
+       {{"prints_total", "/counters/prints"},
+        {"boards_total", "/counters/boards"},
+        {"squeegee_pressure_kg", "/squeegee_pressure_kg"},
+        {"print_speed_mm_s", "/print_speed_mm_s"},
+        {"paste_height_um", "/paste_height_um"},
+        {"stencil_wipes", "/stencil_wipes"}},
+       {"prints_total", "paste_height_um", "squeegee_pressure_kg", "print_speed_mm_s"}},
+      {"reflow", reflow, {"zone8_c", "zone4_c", "o2_ppm", "conveyor_mm_s", "boards_total"}},
+      {"aoi",
+       {{"inspected_total", "/counters/inspected"},
+        {"defects_total", "/counters/defects"},
+        {"false_calls_total", "/counters/false_calls"},
+        {"first_pass_yield", "/first_pass_yield"},
+        {"cycle_time_s", "/cycle_time_s"},
+        {"camera_temp_c", "/camera_temp_c"}},
+       {"inspected_total", "first_pass_yield", "defects_total", "cycle_time_s"}}};
 }
 
+} // namespace
+
+const std::vector<sim_type_info>& sim_catalogue() {
+  static const std::vector<sim_type_info> catalogue = make_catalogue();
+  return catalogue;
+}
+
+const sim_type_info* find_sim_type(const std::string& type) {
+  for (const auto& info : sim_catalogue())
+    if (info.name == type)
+      return &info;
+  return nullptr;
+}
+
+bool is_sim_type(const std::string& type) { return find_sim_type(type) != nullptr; }
+
 const std::vector<std::string>& sim_types() {
-  static const std::vector<std::string> types{"placer", "printer", "reflow", "aoi"};
+  static const std::vector<std::string> types = [] {
+    std::vector<std::string> names;
+    for (const auto& info : sim_catalogue())
+      names.push_back(info.name);
+    return names;
+  }();
   return types;
 }
 
 std::vector<std::pair<std::string, std::string>> sim_standard_metrics(const std::string& type) {
-  if (type == "placer")
-    return {{"placements_total", "/counters/placements"},
-            {"boards_total", "/counters/boards"},
-            {"rejects_total", "/counters/rejects"},
-            {"cycle_time_s", "/cycle_time_s"},
-            {"feeder_errors", "/feeder_errors"},
-            {"nozzle_vacuum_kpa", "/nozzle_vacuum_kpa"},
-            {"head_temp_c", "/head_temp_c"}};
-  if (type == "printer")
-    return {{"prints_total", "/counters/prints"},
-            {"boards_total", "/counters/boards"},
-            {"squeegee_pressure_kg", "/squeegee_pressure_kg"},
-            {"print_speed_mm_s", "/print_speed_mm_s"},
-            {"paste_height_um", "/paste_height_um"},
-            {"stencil_wipes", "/stencil_wipes"}};
-  if (type == "reflow") {
-    std::vector<std::pair<std::string, std::string>> m;
-    for (int i = 0; i < 8; ++i)
-      m.emplace_back("zone" + std::to_string(i + 1) + "_c", "/oven/zones/" + std::to_string(i));
-    m.emplace_back("conveyor_mm_s", "/oven/conveyor_mm_s");
-    m.emplace_back("o2_ppm", "/oven/o2_ppm");
-    m.emplace_back("boards_total", "/counters/boards");
-    return m;
-  }
-  if (type == "aoi")
-    return {{"inspected_total", "/counters/inspected"},
-            {"defects_total", "/counters/defects"},
-            {"false_calls_total", "/counters/false_calls"},
-            {"first_pass_yield", "/first_pass_yield"},
-            {"cycle_time_s", "/cycle_time_s"},
-            {"camera_temp_c", "/camera_temp_c"}};
-  return {};
+  const sim_type_info* info = find_sim_type(type);
+  return info ? info->metrics : std::vector<std::pair<std::string, std::string>>{};
 }
 
 sim_machine::sim_machine(std::string ident, std::string type, uint64_t seed)
@@ -136,8 +160,13 @@ sim_machine::sim_machine(std::string ident, std::string type, uint64_t seed)
     mixed ^= sim::rng(seed).next();
   model_->impl = sim::make_model(type_, mixed);
   if (!model_->impl)
-    throw std::invalid_argument("unknown simulated machine type '" + type_ +
-                                "' (known: placer, printer, reflow, aoi)");
+  {
+    std::string known;
+    for (const auto& t : sim_types())
+      known += (known.empty() ? "" : ", ") + t;
+    throw std::invalid_argument("unknown simulated machine type '" + type_ + "' (known: " +
+                                known + ")");
+  }
 }
 
 nlohmann::json sim_machine::reply(int64_t now_ms) {

@@ -19,10 +19,20 @@
 
 namespace edgemes::adapters {
 
-bool is_sim_type(const std::string& type);
-const std::vector<std::string>& sim_types();  // placer, printer, reflow, aoi
+// The catalogue of simulated machine types: the one table the sim adapter,
+// the config (metric names, dashboard defaults) and edgemes-sim all read.
+struct sim_type_info {
+  std::string name;                                          // "placer"
+  std::vector<std::pair<std::string, std::string>> metrics;  // (metric name, JSON pointer into the reply)
+  std::vector<std::string> key_metrics;                      // the dashboard tile's default, of `metrics`
+};
+const std::vector<sim_type_info>& sim_catalogue();  // placer, printer, reflow, aoi
+const sim_type_info* find_sim_type(const std::string& type);  // nullptr when unknown
 
-// The standard metric map of a type: (metric name, JSON pointer into the reply).
+bool is_sim_type(const std::string& type);
+const std::vector<std::string>& sim_types();  // the catalogue's names, in order
+
+// The standard metric map of a type (its catalogue entry's metrics).
 // Each type has 6..12 metrics; the state is always at "/state".
 std::vector<std::pair<std::string, std::string>> sim_standard_metrics(const std::string& type);
 

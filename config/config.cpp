@@ -6,6 +6,9 @@
 // ids) run after the fields they compare have been read.
 #include "config/config.hpp"
 
+#include "adapters/http_url.hpp"
+#include "adapters/sim_model.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -25,18 +28,8 @@ constexpr int64_t kNoMax = std::numeric_limits<int64_t>::max();
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
-// The sim adapter's machine types; adapters::sim_types() is the source of truth,
-// repeated here so config stays independent of the adapters module.
-const std::vector<std::string> kSimTypes{"placer", "printer", "reflow", "aoi"};
 const std::vector<std::string> kSynchronous{"OFF", "NORMAL", "FULL", "EXTRA"};
 
-// A sim type's default dashboard tile: what an operator glances at first.
-// Every name is one of sim_metric_names(type).
-const std::map<std::string, std::vector<std::string>> kSimKeyMetrics{
-    {"placer", {"placements_total", "cycle_time_s", "rejects_total", "nozzle_vacuum_kpa"}},
-    {"printer", {"prints_total", "paste_height_um", "squeegee_pressure_kg", "print_speed_mm_s"}},
-    {"reflow", {"zone8_c", "zone4_c", "o2_ppm", "conveyor_mm_s", "boards_total"}},
-    {"aoi", {"inspected_total", "first_pass_yield", "defects_total", "cycle_time_s"}}};
 constexpr size_t kMaxKeyMetrics = 8;
 constexpr size_t kMaxShifts = 12;
 constexpr size_t kMaxNameLength = 64;  // shift names and run states
@@ -74,15 +67,6 @@ bool valid_ident(const std::string& s) {
   });
 }
 
-bool starts_with_nocase(const std::string& s, const std::string& prefix) {
-  if (s.size() < prefix.size())
-    return false;
-  for (size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i])
-      return false;
-  return true;
-}
-
 std::string upper(std::string s) {
   for (auto& c : s)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -100,56 +84,6 @@ std::string range_message(int64_t lo, int64_t hi, const std::string& got) {
   if (hi == kNoMax)
     return "must be at least " + std::to_string(lo) + ", got " + got;
   return "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + got;
-}
-
-// Why `url` is not http://host[:port]/path, or "" when it is.
-std::string url_problem(const std::string& url) {
-  const std::string shape = "expected http://host[:port]/path";
-  if (url.empty())
-    return "must not be empty (" + shape + ")";
-  for (char c : url)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
-      return "'" + url + "' contains a space or control character (percent-encode it)";
-  if (starts_with_nocase(url, "https://"))
-    return "https is not supported: edgemes polls plain http:// ('" + url + "')";
-  if (!starts_with_nocase(url, "http://"))
-    return shape + ", got '" + url + "'";
-  const std::string rest = url.substr(7);
-  const size_t slash = rest.find('/');
-  const std::string authority = rest.substr(0, slash);
-  if (authority.find('@') != std::string::npos)
-    return "user:password@ in a url is not supported ('" + url + "')";
-  std::string host = authority;
-  std::string port;
-  bool has_port = false;
-  if (!authority.empty() && authority[0] == '[') {  // [IPv6]
-    const size_t close = authority.find(']');
-    if (close == std::string::npos)
-      return "unterminated '[' in the host of '" + url + "'";
-    host = authority.substr(1, close - 1);
-    const std::string after = authority.substr(close + 1);
-    if (!after.empty() && after[0] != ':')
-      return "unexpected '" + after + "' after the host in '" + url + "'";
-    has_port = !after.empty();
-    if (has_port)
-      port = after.substr(1);
-  } else if (const size_t colon = authority.find(':'); colon != std::string::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-    has_port = true;
-  }
-  if (host.empty())
-    return "empty host in '" + url + "' (" + shape + ")";
-  if (has_port) {
-    const bool digits = !port.empty() && port.size() <= 5 &&
-        std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
-    const long value = digits ? std::stol(port) : 0;
-    if (value < 1 || value > 65535)
-      return "bad port '" + port + "' in '" + url + "' (expected 1..65535)";
-  }
-  if (slash == std::string::npos)
-    return "missing path in '" + url + "' (" + shape + ", e.g. http://" + authority + "/status)";
-  return "";
 }
 
 // Why `pointer` is not an RFC 6901 JSON pointer, or "" when it is.
@@ -542,10 +476,11 @@ private:
     const std::string source_path = r.at("source");
     if (m.source.adapter == "sim") {
       if (!has_type)
-        r.fail(r.at("type"), "the sim adapter needs a type (one of: " + join(kSimTypes, ", ") + ")");
-      else if (std::find(kSimTypes.begin(), kSimTypes.end(), m.type) == kSimTypes.end())
+        r.fail(r.at("type"), "the sim adapter needs a type (one of: " +
+                                 join(adapters::sim_types(), ", ") + ")");
+      else if (!adapters::is_sim_type(m.type))
         r.fail(r.at("type"), "the sim adapter has no machine type '" + m.type +
-                                 "' (expected one of: " + join(kSimTypes, ", ") + ")");
+                                 "' (expected one of: " + join(adapters::sim_types(), ", ") + ")");
       if (has_url)
         r.fail(source_path + "/url", "the sim adapter takes no url (remove it, or use adapter http_json)");
     } else if (m.source.adapter == "http_json") {
@@ -623,8 +558,9 @@ private:
         if (name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0)
           d.counters.push_back(name);
     if (!has_keys) {
-      if (auto it = kSimKeyMetrics.find(type); it != kSimKeyMetrics.end())
-        for (const auto& name : it->second)
+      // A machine of a simulated type's name starts with that type's tile.
+      if (const auto* sim_type = adapters::find_sim_type(type))
+        for (const auto& name : sim_type->key_metrics)
           if (std::find(names.begin(), names.end(), name) != names.end())
             d.key_metrics.push_back(name);
       if (d.key_metrics.empty())
@@ -653,7 +589,7 @@ private:
     std::string url;
     const bool has_url = r.find("url") != nullptr;
     if (r.text("url", url) && s.adapter != "sim") {
-      if (std::string why = url_problem(url); !why.empty())
+      if (std::string why; !adapters::parse_http_url(url, &why))
         r.fail(r.at("url"), why);
       else
         s.url = url;
@@ -705,23 +641,11 @@ private:
 
 } // namespace
 
-const std::vector<std::string>& sim_metric_names(const std::string& type) {
-  static const std::map<std::string, std::vector<std::string>> names{
-      {"placer",
-       {"placements_total", "boards_total", "rejects_total", "cycle_time_s", "feeder_errors",
-        "nozzle_vacuum_kpa", "head_temp_c"}},
-      {"printer",
-       {"prints_total", "boards_total", "squeegee_pressure_kg", "print_speed_mm_s",
-        "paste_height_um", "stencil_wipes"}},
-      {"reflow",
-       {"zone1_c", "zone2_c", "zone3_c", "zone4_c", "zone5_c", "zone6_c", "zone7_c", "zone8_c",
-        "conveyor_mm_s", "o2_ppm", "boards_total"}},
-      {"aoi",
-       {"inspected_total", "defects_total", "false_calls_total", "first_pass_yield",
-        "cycle_time_s", "camera_temp_c"}}};
-  static const std::vector<std::string> none;
-  auto it = names.find(type);
-  return it == names.end() ? none : it->second;
+std::vector<std::string> sim_metric_names(const std::string& type) {
+  std::vector<std::string> names;
+  for (const auto& metric : adapters::sim_standard_metrics(type))
+    names.push_back(metric.first);
+  return names;
 }
 
 bool valid_json_pointer(const std::string& pointer) {

@@ -140,9 +140,8 @@ const std::string& demo_text();
 std::string format_problems(const std::vector<problem>& problems);
 
 // The metric names a sim machine of `type` reports (empty for other types):
-// the names of adapters::sim_standard_metrics, repeated here so config stays
-// independent of the adapters module (a test keeps the two equal).
-const std::vector<std::string>& sim_metric_names(const std::string& type);
+// the names of its entry in adapters::sim_catalogue().
+std::vector<std::string> sim_metric_names(const std::string& type);
 
 // True when `pointer` is a syntactically valid RFC 6901 JSON pointer.
 bool valid_json_pointer(const std::string& pointer);

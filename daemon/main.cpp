@@ -2,6 +2,7 @@
 // `backup` copies the database consistently while the daemon runs.
 #include "config/config.hpp"
 #include "daemon/run.hpp"
+#include "daemon/sources.hpp"
 #include "log/log.hpp"
 #include "storage/backup.hpp"
 
@@ -69,6 +70,13 @@ int check_config(const std::vector<std::string>& args) {
     return 2;
   }
   auto result = edgemes::config::load_file(args[0]);
+  if (result.ok()) {
+    // The dry run of `run`'s start: every source and extractor is built by
+    // the code that will poll with it.
+    edgemes::daemon::resolve_defaults(result.value);
+    std::vector<edgemes::daemon::machine_plan> plans;
+    result.problems = edgemes::daemon::build_sources(result.value, plans);
+  }
   if (!result.ok()) {
     std::cerr << args[0] << ": " << result.problems.size() << " problem"
               << (result.problems.size() == 1 ? "" : "s") << ":\n"

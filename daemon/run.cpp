@@ -1,5 +1,7 @@
 #include "daemon/run.hpp"
 
+#include "daemon/sources.hpp"
+
 #include "actors/ingest.hpp"
 #include "actors/poller.hpp"
 #include "actors/query.hpp"
@@ -37,34 +39,6 @@ storage::options storage_options(const config::database_config& d) {
   return o;
 }
 
-struct machine_plan {
-  const config::machine_config* cfg;
-  std::shared_ptr<adapters::source> source;
-};
-
-// Builds every machine's source; returns false (after logging) on any error.
-bool build_sources(const config::config& cfg, std::vector<machine_plan>& out) {
-  bool ok = true;
-  for (const auto& line : cfg.lines) {
-    for (const auto& m : line.machines) {
-      machine_plan plan{&m, nullptr};
-      if (m.source.adapter == "sim") {
-        plan.source = adapters::make_sim(m.id, m.type, m.source.seed);
-      } else {
-        std::string err;
-        plan.source = adapters::make_http_json(m.source.url, m.source.timeout_ms,
-                                               m.source.max_reply_bytes, &err);
-        if (!plan.source) {
-          log::error("edgemes", "machine '" + m.id + "': " + err);
-          ok = false;
-        }
-      }
-      out.push_back(std::move(plan));
-    }
-  }
-  return ok;
-}
-
 void wait_for_signal() {
   sigset_t set;
   sigemptyset(&set);
@@ -78,18 +52,6 @@ void wait_for_signal() {
 
 } // namespace
 
-void resolve_defaults(config::config& cfg) {
-  for (auto& line : cfg.lines)
-    for (auto& m : line.machines) {
-      if (m.source.adapter != "sim")
-        continue;
-      if (m.metrics.empty())
-        m.metrics = adapters::sim_standard_metrics(m.type);
-      if (m.state.empty())
-        m.state = "/state";
-    }
-}
-
 int run(config::config cfg, const std::string& origin, const run_overrides& overrides) {
   resolve_defaults(cfg);
   if (overrides.port)
@@ -100,8 +62,11 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
     cfg.api.bind = *overrides.bind;
 
   std::vector<machine_plan> plans;
-  if (!build_sources(cfg, plans))
+  if (auto problems = build_sources(cfg, plans); !problems.empty()) {
+    for (const auto& p : problems)
+      log::error("edgemes", p.message);
     return 1;
+  }
 
   // Bounds the page caches of all connections together: with the writer's
   // 64 000 KiB cache full the daemon passed 100 MiB of RSS on a long run
@@ -198,7 +163,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
         static_cast<int64_t>(index * static_cast<size_t>(m.poll_interval_ms) / plans.size());
     parts.binding = bindings.at(m.id);
     parts.source = plan.source;
-    parts.extractor = std::make_shared<adapters::extractor>(m.metrics, m.state);
+    parts.extractor = plan.extractor;
     parts.writer = writer;
     parts.gauge = gauge;
     parts.pool = pool;

@@ -27,8 +27,4 @@ struct run_overrides {
 // before any thread starts); run() waits for them with sigwait.
 int run(config::config cfg, const std::string& origin, const run_overrides& overrides);
 
-// Fills what the config leaves to the adapters: a sim machine's standard
-// metrics and its state pointer.
-void resolve_defaults(config::config& cfg);
-
 } // namespace edgemes::daemon

@@ -279,7 +279,8 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
       {"port out of range", doc_with_machines(http("http://h:99999/x")), m0 + "/source/url", "bad port '99999'"},
       {"empty port", doc_with_machines(http("http://h:/x")), m0 + "/source/url", "bad port ''"},
       {"space in url", doc_with_machines(http("http://h/a b")), m0 + "/source/url", "contains a space"},
-      {"url without path", doc_with_machines(http("http://h:9100")), m0 + "/source/url", "missing path"},
+      {"url with a fragment", doc_with_machines(http("HTTP://127.0.0.1:9/x#frag")), m0 + "/source/url",
+       "has a #fragment, which is never sent to a server"},
       {"empty url", doc_with_machines(http("")), m0 + "/source/url", "must not be empty"},
       {"http_json seed", doc_with_machines(machine_json(
            R"({"adapter": "http_json", "url": "http://h/x", "seed": 3})")),
@@ -416,9 +417,11 @@ TEST_CASE("valid_json_pointer follows RFC 6901", "[config]") {
     CHECK_FALSE(config::valid_json_pointer(bad));
 }
 
-TEST_CASE("http urls with a port, an IPv6 host or no port are accepted", "[config]") {
+TEST_CASE("http urls with a port, an IPv6 host, no port or no path are accepted", "[config]") {
+  // A URL without a path is polled at "/", as the adapter always did
+  // (adapters/http_url.hpp: one parser for the check and the daemon).
   for (const char* url : {"http://10.0.0.5:80/status", "http://[::1]:9100/x", "http://plc-7.local/s?a=1",
-                          "HTTP://Host/x"}) {
+                          "HTTP://Host/x", "http://h:9100", "http://h?a=1"}) {
     const auto r = config::parse(doc_with_machines(machine_json(
         std::string(R"({"adapter": "http_json", "url": ")") + url + R"("})")));
     INFO(url << "\n" << config::format_problems(r.problems));
