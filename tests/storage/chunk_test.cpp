@@ -1,7 +1,7 @@
 // tests/storage/chunk_test: storage/chunk.cpp and storage/log_batch.cpp — the
 // compressed formats (chunks, poll records, log batches) round-trip bit for
-// bit, refuse malformed bytes without crashing, and are as small as issue 11
-// needs them to be.
+// bit, refuse malformed bytes without crashing, and are as small as the history
+// target needs them to be (<= 3 bytes per sample at rest).
 #include "storage/chunk.hpp"
 #include "storage/log_batch.hpp"
 

@@ -1,5 +1,5 @@
 // tools/bench/chunk_size: chunk-size, what the schema v4 formats cost per
-// sample (issue 11: history <= 3 bytes/sample).
+// sample (target: history <= 3 bytes/sample).
 //
 // No database: simulated machines are polled in memory on a regular grid
 // (each machine at its own phase within the interval, every timestamp ±

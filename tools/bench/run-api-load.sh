@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-api-load.sh: the HTTP API under ingest (issue 4, item 5). edgemes polls
+# run-api-load.sh: the HTTP API under ingest. edgemes polls
 # N machines of one edgemes-sim over http_json while wrk loads
 # /api/v1/machines/{id} and /api/v1/machines/{id}/series (one hour, default
 # step) at each connection count in CONNS, REPS times (the four loads
@@ -7,7 +7,7 @@
 # rate during the loads, and edgemes's CPU and RSS. Results: docs/BENCHMARKS.md.
 #
 #   bash tools/bench/run-api-load.sh                      # 1000 machines at 1 s (~7 500 samples/s)
-#   POLL_MS=375 bash tools/bench/run-api-load.sh          # ~20 000 samples/s, the issue's target load
+#   POLL_MS=375 bash tools/bench/run-api-load.sh          # ~20 000 samples/s, the API-under-ingest target load
 #
 # Environment: N (1000), POLL_MS (1000), CONNS ("50 500"), REPS (3),
 # WRK_SECONDS (20), WRK_THREADS (2), WARMUP (20), BUILD_DIR (<repo>/build-bench),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-dashboard.sh: what the floor dashboard costs the daemon (issue 6). edgemes
+# run-dashboard.sh: what the floor dashboard costs the daemon. edgemes
 # polls N in-process sim machines (10 lines); the script measures the daemon's
 # CPU for SECONDS with no page open, then opens PAGES dashboard pages (one
 # headless Chromium, PAGES tabs on the floor view) and measures again, counting

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run-prometheus.sh: edgemes against Prometheus 2.42 polling the same simulated
-# machines at 1 s (issue 4, item 4). For each N, one edgemes-sim serves N
+# machines at 1 s. For each N, one edgemes-sim serves N
 # machines; edgemes (N http_json machines on /machines/{id}/status) and
 # Prometheus (N static targets on /machines/{id}/metrics, scrape_interval 1s)
 # run ONE AFTER THE OTHER against it, each from an empty temp dir, the order

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-rss.sh: edgemes's resident memory over a long run (issue 4: RSS with 1000
+# run-rss.sh: edgemes's resident memory over a long run (target: RSS with 1000
 # polled machines <= 100 MiB). One edgemes-sim serves N machines; one edgemes
 # per entry of VARIANTS (a jq filter applied to the generated config) polls all
 # of them at POLL_MS, side by side, each with its own database. Every LOAD_EVERY s a
