@@ -3,8 +3,7 @@
 // their own thread.
 #include "adapters/adapter.hpp"
 #include "adapters/sim_model.hpp"
-
-#include <chrono>
+#include "clock/clock.hpp"
 
 namespace edgemes::adapters {
 
@@ -16,12 +15,9 @@ public:
       : machine_(ident, type, seed) {}
 
   poll_reply poll() override {
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
     poll_reply r;
     r.ok = true;
-    r.document = machine_.reply(now);
+    r.document = machine_.reply(clock::wall_ms());
     return r;
   }
 

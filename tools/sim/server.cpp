@@ -1,6 +1,7 @@
 #include "tools/sim/server.hpp"
 
 #include "adapters/adapter.hpp"
+#include "clock/clock.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -12,12 +13,6 @@ namespace edgemes::sim {
 namespace {
 
 constexpr size_t huge_padding_bytes = 12u << 20;  // 12 MiB
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void json_reply(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
@@ -158,7 +153,7 @@ void server::status(machine& m, httplib::Response& res) {
   bool flap_bad = false;
   {
     std::lock_guard<std::mutex> lock(m.mtx);
-    doc = m.model.reply(wall_ms());
+    doc = m.model.reply(edgemes::clock::wall_ms());
     m.last = doc;
     ++m.requests;
     mode = m.mode;
@@ -263,7 +258,7 @@ std::string server::machine_metrics(machine& m) {
   nlohmann::json doc;
   {
     std::lock_guard<std::mutex> lock(m.mtx);
-    doc = m.model.reply(wall_ms());
+    doc = m.model.reply(edgemes::clock::wall_ms());
     m.last = doc;
     ++m.requests;
   }
