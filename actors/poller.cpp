@@ -15,6 +15,10 @@ namespace edgemes::actors {
 
 namespace {
 
+// The poller's private messages: its own timer (non-blocking sources) and the
+// result of a poll, sent by the poller itself or by the blocking_pool thread
+// that ran the poll for it. Neither is in the public poller_actor.
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using poll_atom = caf::atom_constant<caf::atom("polled")>;
 
 struct poll_outcome {
@@ -26,9 +30,16 @@ struct poll_outcome {
   adapters::extractor::result extracted;
 };
 
+// The interface the poller is spawned with; spawn_poller hands out only its
+// public part.
+using poller_impl_actor = poller_actor::extend<caf::reacts_to<tick_atom>,
+                                               caf::reacts_to<poll_atom, poll_outcome>>;
+
 } // namespace
 } // namespace edgemes::actors
 
+// Local-only: it never leaves this process (a poller and the pool thread
+// working for it), and its steady_clock time point means nothing elsewhere.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(edgemes::actors::poll_outcome)
 
 namespace edgemes::actors {
@@ -70,7 +81,7 @@ struct poller_state {
   bool stopping = false;
   std::chrono::steady_clock::time_point started;
   std::chrono::steady_clock::time_point due;  // start of the current schedule slot
-  caf::response_promise stop_promise;
+  caf::typed_response_promise<done_atom> stop_promise;
   int value_slots = 0;              // size of a poll_row's values
 
   // Called when a tick fires: the slot the poll starting now belongs to. Slots
@@ -161,15 +172,15 @@ struct poller_state {
   }
 };
 
-using poller_actor = caf::stateful_actor<poller_state>;
+using poller_self = poller_impl_actor::stateful_pointer<poller_state>;
 
 // A blocking source's next poll, held by the pool until `due` (its timer
 // replaces a CAF timer and tick message per poll). The pool thread runs the
 // poll and sends the outcome; a full pool queue fails this poll at once.
-void schedule_blocking(poller_actor* self, std::chrono::steady_clock::time_point due) {
+void schedule_blocking(poller_self self, std::chrono::steady_clock::time_point due) {
   auto& st = self->state;
   st.in_flight = true;
-  auto me = caf::actor_cast<caf::actor>(self);
+  poller_impl_actor me = self;
   auto src = st.parts.source;
   auto ex = st.parts.extractor;
   st.ticket = st.parts.pool->submit_at(
@@ -183,7 +194,8 @@ void schedule_blocking(poller_actor* self, std::chrono::steady_clock::time_point
   }
 }
 
-caf::behavior poller_impl(poller_actor* self, std::shared_ptr<poller_parts> init) {
+poller_impl_actor::behavior_type poller_impl(poller_self self,
+                                             std::shared_ptr<poller_parts> init) {
   auto& st = self->state;
   st.parts = std::move(*init);
   st.status.machine_id = st.parts.binding.machine_id;
@@ -244,7 +256,7 @@ caf::behavior poller_impl(poller_actor* self, std::shared_ptr<poller_parts> init
         self->quit();
         return done_atom::value;
       }
-      st.stop_promise = self->make_response_promise();
+      st.stop_promise = self->make_response_promise<done_atom>();
       return st.stop_promise;
     },
   };
@@ -252,8 +264,9 @@ caf::behavior poller_impl(poller_actor* self, std::shared_ptr<poller_parts> init
 
 } // namespace
 
-caf::actor spawn_poller(caf::actor_system& sys, poller_parts parts) {
-  return sys.spawn(poller_impl, std::make_shared<poller_parts>(std::move(parts)));
+poller_actor spawn_poller(caf::actor_system& sys, poller_parts parts) {
+  poller_impl_actor self = sys.spawn(poller_impl, std::make_shared<poller_parts>(std::move(parts)));
+  return self;  // the public face: tick and polled are not in it
 }
 
 } // namespace edgemes::actors

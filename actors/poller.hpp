@@ -37,9 +37,10 @@
 // Each poll's samples are reserved in the ingest gauge before being sent to
 // the writer; a refused reservation drops them (counted there).
 //
-// Messages: stop_atom -> done_atom: stop polling (a poll the pool still holds
-// is cancelled), wait for the poll in flight (bounded by the source's
-// timeout), send its report, then quit.
+// Messages (poller_actor): stop_atom -> done_atom: stop polling (a poll the
+// pool still holds is cancelled), wait for the poll in flight (bounded by the
+// source's timeout), send its report, then quit. Its timer and poll results
+// are private to poller.cpp.
 #pragma once
 
 #include "actors/ingest.hpp"
@@ -72,6 +73,6 @@ struct poller_parts {
   std::shared_ptr<adapters::blocking_pool> pool;
 };
 
-caf::actor spawn_poller(caf::actor_system& sys, poller_parts parts);
+poller_actor spawn_poller(caf::actor_system& sys, poller_parts parts);
 
 } // namespace edgemes::actors

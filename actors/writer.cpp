@@ -20,6 +20,12 @@ namespace {
 
 using clock::wall_ms;
 
+// The writer's own timer: sent only by the writer to itself, so it is in the
+// interface the writer is spawned with (writer_impl_actor) but not in the
+// public writer_actor handed out by spawn_writer.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using writer_impl_actor = writer_actor::extend<caf::reacts_to<flush_atom>>;
+
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -274,8 +280,9 @@ struct writer_state {
   }
 };
 
-writer_actor::behavior_type writer_impl(writer_actor::stateful_pointer<writer_state> self,
-                                        std::shared_ptr<writer_state> init) {
+writer_impl_actor::behavior_type
+writer_impl(writer_impl_actor::stateful_pointer<writer_state> self,
+            std::shared_ptr<writer_state> init) {
   self->state = std::move(*init);
   auto interval = std::chrono::milliseconds(self->state.settings.flush_interval_ms);
   self->delayed_send(self, interval, flush_atom::value);
@@ -320,7 +327,8 @@ writer_actor spawn_writer(caf::actor_system& sys, std::unique_ptr<storage::write
   init->db = std::move(db);
   init->settings = settings;
   init->gauge = std::move(gauge);
-  return sys.spawn<caf::detached>(writer_impl, std::move(init));
+  writer_impl_actor self = sys.spawn<caf::detached>(writer_impl, std::move(init));
+  return self;  // the public face: flush_atom is not in it
 }
 
 } // namespace edgemes::actors

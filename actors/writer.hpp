@@ -28,9 +28,10 @@
 // - dropped samples (ingest_gauge) are logged with their count at most once
 //   per drop_log_interval_ms while drops continue, and once when they stop.
 //
-// Messages: poll_report (append), flush_atom (tick), stop_atom -> writer_totals
+// Messages (writer_actor): poll_report (append), stop_atom -> writer_totals
 // (commit everything held, TRUNCATE checkpoint, close, quit). An exit message
-// does the same without the reply.
+// does the same without the reply. The flush tick is the writer's own timer,
+// private to writer.cpp.
 #pragma once
 
 #include "actors/ingest.hpp"

@@ -17,6 +17,7 @@ inline caf::actor_system_config& small_system_config() {
   static caf::actor_system_config cfg = [] {
     caf::actor_system_config c;
     c.set("scheduler.max-threads", static_cast<size_t>(2));
+    actors::register_message_types(c);
     return c;
   }();
   return cfg;

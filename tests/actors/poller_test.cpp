@@ -51,7 +51,7 @@ struct fake_machine {
 struct poller_rig : writer_rig {
   fake_machine machine;
   std::shared_ptr<adapters::blocking_pool> pool = std::make_shared<adapters::blocking_pool>(2, 16);
-  caf::actor poller;
+  actors::poller_actor poller;
 
   poller_rig() : writer_rig(settings(), 100000) {
     actors::poller_parts parts;

@@ -63,7 +63,7 @@ std::vector<machine> make_machines(const pipeline_options& o) {
 }
 
 // Stops every poller (waiting for its poll in flight), then the writer.
-actors::writer_totals stop_all(caf::actor_system& sys, std::vector<caf::actor>& pollers,
+actors::writer_totals stop_all(caf::actor_system& sys, std::vector<actors::poller_actor>& pollers,
                                actors::writer_actor& writer) {
   caf::scoped_actor self{sys};
   for (auto& p : pollers) {
@@ -141,6 +141,7 @@ int run_pipeline(const pipeline_options& o) {
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", threads);
   caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(100));
+  actors::register_message_types(caf_cfg);
   caf::actor_system sys{caf_cfg};
 
   auto gauge = std::make_shared<actors::ingest_gauge>(o.max_queue);
@@ -154,7 +155,7 @@ int run_pipeline(const pipeline_options& o) {
 
   recorder rec("ingest-pipeline", o.db, o.json, params);
   rec.start();
-  std::vector<caf::actor> pollers;
+  std::vector<actors::poller_actor> pollers;
   for (size_t i = 0; i < machines.size(); ++i) {
     auto& m = machines[i];
     actors::poller_parts parts;

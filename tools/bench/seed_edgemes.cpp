@@ -64,6 +64,7 @@ int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines) {
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(2u, cores)));
   caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(100));
+  actors::register_message_types(caf_cfg);
   caf::actor_system sys{caf_cfg};
   auto gauge = std::make_shared<actors::ingest_gauge>(200000);
   actors::writer_settings ws;  // daemon defaults: 5000 samples/txn, 200 ms flush
@@ -88,7 +89,7 @@ int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines) {
   http.start();
   const int port = http.port();
 
-  std::vector<caf::actor> pollers;
+  std::vector<actors::poller_actor> pollers;
   for (int64_t i = 0; i < o.writers; ++i) {
     actors::poller_parts parts;
     parts.settings.ident = machine_ident(i);
