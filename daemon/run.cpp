@@ -129,6 +129,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   // Work sharing parks idle workers on a condition variable; the default
   // work stealing polls every 50 us, which was 55 % of an idle daemon's CPU.
   caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+  actors::register_message_types(caf_cfg);
   caf::actor_system sys{caf_cfg};
 
   auto gauge = std::make_shared<actors::ingest_gauge>(cfg.writer.max_queue);
@@ -149,7 +150,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
       std::min(static_cast<size_t>(cfg.pollers.http_workers), http_machines),
       std::max<size_t>(16, http_machines * 2));
 
-  std::vector<caf::actor> pollers;
+  std::vector<actors::poller_actor> pollers;
   size_t index = 0;
   for (auto& plan : plans) {
     const auto& m = *plan.cfg;
