@@ -1,22 +1,46 @@
 #include "actors/query.hpp"
 
 #include <caf/all.hpp>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 namespace edgemes::actors {
 
-query_reply error_reply(int status, const std::string& code, const std::string& message) {
-  nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  // Names echoed from a request or a machine may be invalid UTF-8: replace, never throw.
-  return {status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
-}
-
 namespace {
 
-query_reply deadline_reply() {
-  return error_reply(503, "timeout",
-                     "the query did not finish in time; narrow the range or retry");
+// One job in flight: the slot its reply comes back in, and the worker's
+// verdict on it. The worker writes the verdict before it delivers; the
+// slot's lock orders that before the caller reads it.
+struct pending_job {
+  reply_slot slot;
+  query_outcome outcome = query_outcome::done;
+  std::string detail;
+};
+
+// Runs `fn` on the worker's connection within `deadline` and records the
+// outcome in `p`; never throws.
+query_reply run_guarded(storage::reader& db,
+                        const std::function<query_reply(storage::reader&)>& fn,
+                        std::chrono::steady_clock::time_point deadline, pending_job& p) {
+  if (std::chrono::steady_clock::now() >= deadline) {
+    p.outcome = query_outcome::timeout;  // waited too long in the mailbox
+    return {};
+  }
+  struct clear_deadline {
+    storage::reader& db;
+    ~clear_deadline() { db.set_deadline(std::chrono::steady_clock::time_point::max()); }
+  } guard{db};
+  db.set_deadline(deadline);
+  try {
+    return fn(db);
+  } catch (const storage::db_error& e) {
+    p.outcome = e.code() == SQLITE_INTERRUPT ? query_outcome::timeout
+                                             : query_outcome::storage_error;
+    p.detail = e.what();
+  } catch (const std::exception& e) {
+    p.outcome = query_outcome::internal_error;
+    p.detail = e.what();
+  }
+  return {};
 }
 
 struct worker_state {
@@ -24,26 +48,6 @@ struct worker_state {
   std::shared_ptr<std::atomic<int>> load;
   std::shared_ptr<std::atomic<size_t>> admitted;
 };
-
-// Runs one job on the worker's connection; never throws.
-query_reply run_job(storage::reader& db, read_job& job) {
-  if (std::chrono::steady_clock::now() >= job.deadline)
-    return deadline_reply();  // waited too long in the mailbox
-  struct clear_deadline {
-    storage::reader& db;
-    ~clear_deadline() { db.set_deadline(std::chrono::steady_clock::time_point::max()); }
-  } guard{db};
-  db.set_deadline(job.deadline);
-  try {
-    return job.run(db);
-  } catch (const storage::db_error& e) {
-    if (e.code() == SQLITE_INTERRUPT)
-      return deadline_reply();
-    return error_reply(500, "storage", e.what());
-  } catch (const std::exception& e) {
-    return error_reply(500, "internal", e.what());
-  }
-}
 
 query_actor::behavior_type worker_impl(query_actor::stateful_pointer<worker_state> self,
                                        std::shared_ptr<storage::reader> db,
@@ -55,7 +59,7 @@ query_actor::behavior_type worker_impl(query_actor::stateful_pointer<worker_stat
   self->set_exit_handler([self](caf::exit_msg& msg) { self->quit(msg.reason); });
   return {
     [self](read_job& job) {
-      auto reply = run_job(*self->state.db, job);
+      auto reply = job.run(*self->state.db);  // query_pool::run made it run_guarded
       // Released here, not by the caller: a caller that gave up waiting must
       // not free the slot of a job that still runs or waits.
       --*self->state.load;
@@ -90,15 +94,7 @@ void query_pool::stop() {
     caf::anon_send_exit(w.handle, caf::exit_reason::user_shutdown);
 }
 
-query_reply query_pool::run(read_job job, std::chrono::milliseconds wait) {
-  if (stopped_ || workers_.empty())
-    return error_reply(503, "shutting_down", "the daemon is stopping");
-  if (admitted_->fetch_add(1) >= limit_) {
-    --*admitted_;
-    return error_reply(503, "overloaded",
-                       "too many queries waiting (" + std::to_string(limit_ - workers_.size()) +
-                           "); retry shortly");
-  }
+query_pool::worker& query_pool::least_busy() {
   worker* pick = &workers_.front();
   int least = pick->load->load();
   for (auto& w : workers_) {
@@ -108,13 +104,28 @@ query_reply query_pool::run(read_job job, std::chrono::milliseconds wait) {
       pick = &w;
     }
   }
-  ++*pick->load;
-  auto slot = std::make_shared<reply_slot>();
-  job.reply_to = slot;
-  caf::anon_send(pick->handle, std::move(job));
-  if (auto reply = slot->wait_for(wait))
-    return std::move(*reply);
-  return error_reply(503, "timeout", "no answer from the query workers in time");
+  return *pick;
+}
+
+query_result query_pool::run(read_job job, std::chrono::milliseconds wait) {
+  if (stopped_ || workers_.empty())
+    return {query_outcome::stopped, {}, {}};
+  if (admitted_->fetch_add(1) >= limit_) {
+    --*admitted_;
+    return {query_outcome::overloaded, {}, {}};
+  }
+  worker& pick = least_busy();
+  ++*pick.load;
+  auto p = std::make_shared<pending_job>();
+  job.reply_to = std::shared_ptr<reply_slot>(p, &p->slot);
+  job.run = [fn = std::move(job.run), deadline = job.deadline, p](storage::reader& db) {
+    return run_guarded(db, fn, deadline, *p);
+  };
+  caf::anon_send(pick.handle, std::move(job));
+  auto reply = p->slot.wait_for(wait);
+  if (!reply)
+    return {query_outcome::timeout, {}, {}};
+  return {p->outcome, std::move(*reply), std::move(p->detail)};
 }
 
 } // namespace edgemes::actors

@@ -1,4 +1,4 @@
-// actors/query: read-only query workers, and the admission in front of them.
+// actors/query: read-only query workers and the pool that feeds them.
 //
 // Each worker is detached (its own thread: SQLite reads block) and owns one
 // storage::reader — a read-only connection that can neither write nor
@@ -10,11 +10,13 @@
 // this 2-core box every wake-up is a futex call and a context switch
 // (docs/BENCHMARKS.md, "API under ingest").
 //
-// Admission: at most workers + max_pending jobs are admitted at once (running
-// or waiting in a worker's mailbox); the rest are answered at once with 503
-// "overloaded". A job whose deadline passed while it waited is answered 503
-// without running; a running job past its deadline is interrupted by the
-// reader (SQLITE_INTERRUPT -> 503).
+// The pool's bound: at most workers + max_pending jobs are admitted at once
+// (running or waiting in a worker's mailbox, counted until the worker is done
+// with the job even when its caller stopped waiting); past it run() refuses at
+// once. A job whose deadline passed while it waited is dropped without
+// running; a running job past its deadline is interrupted by the reader
+// (SQLITE_INTERRUPT). Who may ask at all, and what a refused caller is told,
+// is the API's admission (api/admission.hpp): the pool reports outcomes only.
 //
 // Messages (query_actor, one per worker): read_job (reply to its reply_slot).
 #pragma once
@@ -27,9 +29,26 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace edgemes::actors {
+
+// What became of a job handed to query_pool::run.
+enum class query_outcome {
+  done,            // the job ran: query_result::reply is its own reply
+  overloaded,      // refused at once: workers + max_pending jobs already admitted
+  timeout,         // its deadline passed (queued, interrupted, or no reply within `wait`)
+  stopped,         // the pool is stopping
+  storage_error,   // the job threw storage::db_error; detail is its message
+  internal_error,  // the job threw anything else; detail says what
+};
+
+struct query_result {
+  query_outcome outcome = query_outcome::done;
+  query_reply reply;   // the job's reply when done, empty otherwise
+  std::string detail;  // storage_error, internal_error: the exception's message
+};
 
 class query_pool {
 public:
@@ -39,12 +58,11 @@ public:
   query_pool(const query_pool&) = delete;
   query_pool& operator=(const query_pool&) = delete;
 
-  // Runs `job` on a worker and waits at most `wait` for its reply (503
-  // "timeout" after that). Thread-safe; blocks the calling thread, so never
-  // call it from a CAF scheduler thread.
-  query_reply run(read_job job, std::chrono::milliseconds wait);
+  // Runs `job` on a worker and waits at most `wait` for it. Thread-safe;
+  // blocks the calling thread, so never call it from a CAF scheduler thread.
+  query_result run(read_job job, std::chrono::milliseconds wait);
 
-  // Exits the workers (each finishes the job it runs); run() answers 503 after.
+  // Exits the workers (each finishes the job it runs); run() reports stopped after.
   void stop();
 
   size_t workers() const { return workers_.size(); }
@@ -54,13 +72,12 @@ private:
     query_actor handle;
     std::shared_ptr<std::atomic<int>> load;  // jobs admitted to it and not finished
   };
+  worker& least_busy();
+
   std::vector<worker> workers_;
   std::shared_ptr<std::atomic<size_t>> admitted_;  // over all workers
   size_t limit_;
   std::atomic<bool> stopped_{false};
 };
-
-// The JSON body of an API error: {"error": {"code": ..., "message": ...}}.
-query_reply error_reply(int status, const std::string& code, const std::string& message);
 
 } // namespace edgemes::actors

@@ -1,7 +1,9 @@
 // api/endpoints: what each v1 read returns, as functions of one reader.
 //
 // Each function runs on a query worker's read-only connection (inside a
-// read_job) and renders the JSON reply; parameters arrive already validated.
+// read_job) and writes the JSON reply with json_out; parameters arrive
+// already validated. The machine reads are in endpoints.cpp, the floor
+// dashboard's in floor.cpp.
 // Timestamps in replies are epoch milliseconds (null = never).
 #pragma once
 

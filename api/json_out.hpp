@@ -1,4 +1,4 @@
-// api/json_out: a small streaming JSON writer for the API's hot replies.
+// api/json_out: the API's one JSON writer: every reply body is written with it.
 //
 // /floor and /floor/sparklines are asked every 1-2 s by each wall screen and
 // hold a few thousand values for 200 machines. Built as an nlohmann tree, 70 %
@@ -8,6 +8,9 @@
 // ".0" when whole (1644.0), strings are escaped by nlohmann itself whenever
 // they hold anything but plain printable ASCII (so invalid UTF-8 from a
 // machine is replaced, never thrown on).
+//
+// The other replies use it too, so the API has one writer and one set of
+// formatting rules; nlohmann stays for parsing and for escaping inside it.
 //
 // Use: key() before each member of an object; commas are placed by the writer.
 // Not thread-safe; one per reply.
@@ -20,6 +23,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace edgemes::api {
@@ -58,7 +62,10 @@ public:
     return *this;
   }
   json_out& value(const char* s) { return value(std::string(s)); }
-  json_out& value(int64_t v) {
+  // Any integer (int64_t, int, size_t ...); bool has its own overload.
+  template <typename T,
+            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
+  json_out& value(T v) {
     separate();
     out_ += std::to_string(v);
     return *this;

@@ -1,14 +1,13 @@
 // api/server: the HTTP JSON API, v1 (docs/API.md).
 //
-// cpp-httplib serves requests on its own thread pool. A handler never touches
-// SQLite: it validates the parameters, then sends a read_job to a query
-// worker (actors::query_pool) and waits for the reply at most
-// request_timeout_ms (no reply in time -> 503). /api/v1/health reads the writer's gauge directly, so it
-// answers even while every query worker is busy.
-//
-// Overload never hangs the server: at most `http_threads - reserved_threads`
-// requests may wait for a query at once; one more answers 503 "overloaded" at
-// once, so the reserved threads stay free for /health and the cheap paths.
+// cpp-httplib serves requests on its own thread pool. The routes are one table
+// (api/route.hpp) that drives both the router and the /api/v1 index; each
+// route has a small handler (api/handlers.hpp). A read handler never touches
+// SQLite: it validates the parameters, then runs one read_job on a query
+// worker (actors::query_pool) through the admission (api/admission.hpp),
+// which decides whether it may wait and answers every 503. /api/v1/health
+// reads the writer's gauge directly, so it answers even while every query
+// worker is busy.
 //
 // Security: with a token set, every request (health included) must carry
 // `Authorization: Bearer <token>` (compared in constant time) or gets 401 with
@@ -18,20 +17,20 @@
 // refused with 403 when no token is configured. Binding to a non-loopback
 // address without a token logs a warning.
 //
-// Every error is JSON {"error": {"code": ..., "message": ...}} with 400 (bad
-// parameter, named), 401 (token), 403 (admin without token), 404 (unknown
-// machine, metric or path), 405 (a method other than GET/HEAD), 409 (a backup
-// already running), 413/414/431 (request too large), or 503 (timeout, overload).
+// Every error is JSON {"error": {"code": ..., "message": ...}} (api/errors.hpp)
+// with 400 (bad parameter, named), 401 (token), 403 (admin without token), 404
+// (unknown machine, metric or path), 405 (a method other than GET/HEAD), 409 (a
+// backup already running), 413/414/431 (request too large), 500 (storage or a
+// bug) or 503 (timeout, overload, stopping).
 // Header lines over 8 KiB are refused by cpp-httplib with 400 (a compile-time
 // limit of Debian's precompiled library, as is the 8 KiB request line).
 #pragma once
 
 #include "actors/ingest.hpp"
-#include "actors/messages.hpp"
 #include "actors/query.hpp"
+#include "api/admission.hpp"
 #include "config/config.hpp"
 #include "storage/database.hpp"
-
 
 #include <atomic>
 #include <memory>
@@ -46,6 +45,7 @@ class Server;
 namespace edgemes::api {
 
 class listen_socket;
+struct api_context;
 
 struct server_settings {
   std::string site;
@@ -54,7 +54,7 @@ struct server_settings {
   int64_t request_timeout_ms = 5000;
   std::string db_path;
   std::string version;
-  int http_threads = 8;
+  int http_threads = 8;            // the HTTP pool (api/admission.hpp: http_threads_for)
   std::string token;               // "" = no authentication
   std::string backup_dir;          // "" = <directory of db_path>/backups
   storage::options db_options;     // for the backup's read-only connection
@@ -63,8 +63,6 @@ struct server_settings {
   std::shared_ptr<const config::config> plant;
 };
 
-// Threads of the HTTP pool that never wait for a query (see file comment).
-constexpr int reserved_threads = 2;
 // More header fields than this answer 431 (httplib 0.11 has no count limit).
 constexpr size_t max_header_fields = 100;
 
@@ -91,18 +89,20 @@ public:
   void stop();
 
 private:
-  void routes();
+  void guard_requests();   // header count, token, brotli: before any route
+  void answer_the_rest();  // 405s, httplib's own errors and exceptions as JSON
+
   std::shared_ptr<actors::query_pool> queries_;
   std::shared_ptr<actors::ingest_gauge> gauge_;
   server_settings settings_;
+  admission admission_;
   std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<listen_socket> listen_;  // api/listen_socket.hpp
   std::thread thread_;
   int port_ = 0;
-  int64_t started_ms_ = 0;
-  std::atomic<int> waiting_{0};    // requests waiting for a query reply
   std::atomic<int64_t> requests_{0};  // requests routed since start (health: api.requests)
-  std::mutex backup_mutex_;        // one admin backup at a time
+  std::mutex backup_mutex_;           // one admin backup at a time
+  std::unique_ptr<api_context> context_;  // what the handlers see; refers to the members above
 };
 
 } // namespace edgemes::api

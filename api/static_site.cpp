@@ -1,6 +1,6 @@
 #include "api/static_site.hpp"
 
-#include "actors/query.hpp"
+#include "api/errors.hpp"
 #include "web/assets.hpp"
 
 #include <httplib.h>
@@ -40,7 +40,7 @@ bool etag_matches(const std::string& if_none_match, const std::string& etag) {
 void serve(const httplib::Request& req, httplib::Response& res, const std::string& name) {
   const web::asset* a = web::find(name);
   if (!a) {
-    auto r = actors::error_reply(404, "not_found", "no such file in the dashboard's assets");
+    auto r = error_reply(404, "not_found", "no such file in the dashboard's assets");
     res.status = r.status;
     res.set_content(r.body, "application/json");
     return;

@@ -548,3 +548,34 @@ TEST_CASE("/health reports the writer, the database and memory", "[api]") {
   auto index = ok_json(d.port(), "/api/v1");
   CHECK(index["api"] == "/api/v1");
 }
+
+TEST_CASE("the index lists every route, and each GET route takes exactly the parameters listed",
+          "[api]") {
+  auto& d = daemon::shared();
+  auto index = ok_json(d.port(), "/api/v1");
+  REQUIRE(index["routes"].is_array());
+  std::vector<std::string> listed_gets;
+  for (const auto& r : index["routes"]) {
+    INFO(r.dump());
+    REQUIRE(r["about"].is_string());
+    CHECK_FALSE(r["about"].get<std::string>().empty());
+    if (r["method"] != "GET")
+      continue;
+    std::string path = r["path"];
+    if (path != "/api/v1")
+      listed_gets.push_back(path);
+    // The table's parameters are the ones the router checks: an unknown one is
+    // refused with exactly that list.
+    std::string list;
+    for (const auto& p : r["params"])
+      list += (list.empty() ? "" : ", ") + p.get<std::string>();
+    auto target = path;
+    auto at = target.find("{id}");
+    if (at != std::string::npos)
+      target.replace(at, 4, path.rfind("/api/v1/lines/", 0) == 0 ? "smt1" : "smt1-placer1");
+    auto message = check_error(get(d.port(), target + "?zz=1"), 400, "bad_parameter");
+    CHECK(message.find(list.empty() ? "(this endpoint takes none)"
+                                    : "(expected one of: " + list + ")") != std::string::npos);
+  }
+  CHECK(listed_gets == index["endpoints"].get<std::vector<std::string>>());
+}

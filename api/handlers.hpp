@@ -1,0 +1,23 @@
+// api/handlers: one function per route of the table (api/route.hpp).
+// The index lives with the table (routes.cpp), the reads in reads.cpp,
+// /health in health.cpp and the admin backup in admin.cpp.
+#pragma once
+
+#include "api/route.hpp"
+
+namespace edgemes::api::handlers {
+
+void index(const api_context& ctx, const request& req, httplib::Response& res);
+void health(const api_context& ctx, const request& req, httplib::Response& res);
+void lines(const api_context& ctx, const request& req, httplib::Response& res);
+void line_summary(const api_context& ctx, const request& req, httplib::Response& res);
+void machines(const api_context& ctx, const request& req, httplib::Response& res);
+void machine(const api_context& ctx, const request& req, httplib::Response& res);
+void samples(const api_context& ctx, const request& req, httplib::Response& res);
+void series(const api_context& ctx, const request& req, httplib::Response& res);
+void states(const api_context& ctx, const request& req, httplib::Response& res);
+void floor(const api_context& ctx, const request& req, httplib::Response& res);
+void floor_sparklines(const api_context& ctx, const request& req, httplib::Response& res);
+void backup(const api_context& ctx, const request& req, httplib::Response& res);
+
+} // namespace edgemes::api::handlers

@@ -1,0 +1,231 @@
+// The read routes' handlers (api/handlers.hpp): each checks the request in
+// the order docs/API.md ("Errors") gives, then runs one query on a worker
+// (api/endpoints.hpp) through the admission rule.
+#include "api/handlers.hpp"
+
+#include "api/endpoints.hpp"
+#include "api/server.hpp"
+#include "api/shifts.hpp"
+#include "clock/clock.hpp"
+
+#include <httplib.h>
+
+namespace edgemes::api::handlers {
+
+namespace {
+
+using clock::wall_ms;
+
+// Most buckets one series may hold, and all series of one reply together.
+constexpr int64_t max_buckets = 10000;
+constexpr int64_t max_total_buckets = 100000;
+
+// Buckets a /series-style reply can hold for [from, to): they are aligned to
+// multiples of step since the epoch (from >= 0), so an unaligned range can
+// touch one more than (to - from) / step.
+int64_t aligned_buckets(int64_t from_ms, int64_t to_ms, int64_t step_ms) {
+  return (to_ms - 1) / step_ms - from_ms / step_ms + 1;
+}
+
+// The machine id in the path: anything that is not a valid id cannot exist.
+bool machine_id(const request& req, httplib::Response& res, std::string& out) {
+  out = req.http.matches[1];
+  if (valid_ident(out))
+    return true;
+  std::string shown = out.size() > 64 ? out.substr(0, 64) + "..." : out;
+  send_error(res, 404, "unknown_machine", "no machine '" + shown + "'");
+  return false;
+}
+
+// A line asked for by id must be configured; the config answers without a query.
+bool known_line(const api_context& ctx, const std::optional<std::string>& line,
+                httplib::Response& res) {
+  if (!line || endpoints::find_line(*ctx.plant, *line))
+    return true;
+  send_error(res, 404, "unknown_line",
+             valid_ident(*line) ? "no line '" + *line + "'" : "no line with that id");
+  return false;
+}
+
+// /samples and /series: the metric and the range.
+struct metric_query {
+  std::string metric;
+  time_range range;
+};
+std::optional<param_error> parse_metric_query(const query_params& q, metric_query& out) {
+  if (q.error())
+    return q.error();
+  auto metric = q.get("metric");
+  if (!metric || metric->empty())
+    return param_error{"metric", "parameter 'metric' is required"};
+  out.metric = *metric;
+  return parse_range(q, wall_ms(), out.range);
+}
+
+// The machine id, then the metric and range; false after answering the first problem.
+bool metric_request(const request& req, httplib::Response& res, std::string& id,
+                    metric_query& mq) {
+  if (!machine_id(req, res, id))
+    return false;
+  if (auto e = parse_metric_query(req.params, mq)) {
+    bad_param(res, *e);
+    return false;
+  }
+  return true;
+}
+
+// step_ms when given, else the default for the range's span.
+std::optional<param_error> parse_step(const query_params& q, time_range range, int64_t& step) {
+  step = endpoints::default_step_ms(range.to_ms - range.from_ms);
+  if (auto s = q.get("step_ms")) {
+    auto v = parse_int(*s, 1, max_epoch_ms);
+    if (!v)
+      return param_error{"step_ms", "bad 'step_ms': expected a positive integer"};
+    step = *v;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+void lines(const api_context& ctx, const request& req, httplib::Response& res) {
+  if (req.params.error())
+    return bad_param(res, *req.params.error());
+  ctx.query(res, [](storage::reader& db) { return endpoints::lines(db); });
+}
+
+void machines(const api_context& ctx, const request& req, httplib::Response& res) {
+  if (req.params.error())
+    return bad_param(res, *req.params.error());
+  auto line = req.params.get("line");
+  if (line && !valid_ident(*line))
+    return send_error(res, 404, "unknown_line", "no line with that id");
+  ctx.query(res, [line](storage::reader& db) { return endpoints::machines(db, line); });
+}
+
+void machine(const api_context& ctx, const request& req, httplib::Response& res) {
+  std::string id;
+  if (!machine_id(req, res, id))
+    return;
+  if (req.params.error())
+    return bad_param(res, *req.params.error());
+  ctx.query(res, [id](storage::reader& db) { return endpoints::machine(db, id); });
+}
+
+void samples(const api_context& ctx, const request& req, httplib::Response& res) {
+  std::string id;
+  metric_query mq;
+  if (!metric_request(req, res, id, mq))
+    return;
+  int64_t limit = 1000;
+  if (auto l = req.params.get("limit")) {
+    auto v = parse_int(*l, 1, 100000);
+    if (!v)
+      return bad_param(res, {"limit", "bad 'limit': expected an integer 1..100000"});
+    limit = *v;
+  }
+  ctx.query(res, [id, mq, limit](storage::reader& db) {
+    return endpoints::samples(db, id, mq.metric, mq.range, limit);
+  });
+}
+
+void series(const api_context& ctx, const request& req, httplib::Response& res) {
+  std::string id;
+  metric_query mq;
+  if (!metric_request(req, res, id, mq))
+    return;
+  int64_t step = 0;
+  if (auto e = parse_step(req.params, mq.range, step))
+    return bad_param(res, *e);
+  if (aligned_buckets(mq.range.from_ms, mq.range.to_ms, step) > max_buckets)
+    return bad_param(res, {"step_ms", "'step_ms' too small for the range: more than " +
+                                          std::to_string(max_buckets) + " buckets"});
+  auto agg = storage::aggregate::avg;
+  if (auto a = req.params.get("agg")) {
+    auto v = parse_aggregate(*a);
+    if (!v)
+      return bad_param(res, {"agg", "bad 'agg': expected avg, min, max, sum, count or last"});
+    agg = *v;
+  }
+  ctx.query(res, [id, mq, step, agg](storage::reader& db) {
+    return endpoints::series(db, id, mq.metric, mq.range, step, agg);
+  });
+}
+
+void states(const api_context& ctx, const request& req, httplib::Response& res) {
+  std::string id;
+  if (!machine_id(req, res, id))
+    return;
+  if (req.params.error())
+    return bad_param(res, *req.params.error());
+  auto now = wall_ms();
+  time_range range;
+  if (auto e = parse_range(req.params, now, range))
+    return bad_param(res, *e);
+  ctx.query(res, [id, range, now](storage::reader& db) {
+    return endpoints::states(db, id, range, now);
+  });
+}
+
+void floor(const api_context& ctx, const request& req, httplib::Response& res) {
+  if (req.params.error())
+    return bad_param(res, *req.params.error());
+  auto line = req.params.get("line");
+  if (!known_line(ctx, line, res))
+    return;
+  auto now = wall_ms();
+  auto shift = shift_at(ctx.plant->shifts, now);
+  ctx.query(res, [plant = ctx.plant, line, shift, now](storage::reader& db) {
+    return endpoints::floor(db, *plant, line, shift, now);
+  });
+}
+
+void floor_sparklines(const api_context& ctx, const request& req, httplib::Response& res) {
+  const auto& q = req.params;
+  if (q.error())
+    return bad_param(res, *q.error());
+  time_range range;
+  if (auto e = parse_range(q, wall_ms(), range))
+    return bad_param(res, *e);
+  int64_t step = 0;
+  if (auto e = parse_step(q, range, step))
+    return bad_param(res, *e);
+  auto line = q.get("line");
+  if (!known_line(ctx, line, res))
+    return;
+  // One series per machine: bound the buckets per machine (as /series) and in total.
+  const int64_t buckets = aligned_buckets(range.from_ms, range.to_ms, step);
+  const auto machines = static_cast<int64_t>(endpoints::machine_count(*ctx.plant, line));
+  if (buckets > max_buckets)
+    return bad_param(res, {"step_ms", "'step_ms' too small for the range: more than " +
+                                          std::to_string(max_buckets) + " buckets per machine"});
+  if (buckets * machines > max_total_buckets)
+    return bad_param(res, {"step_ms", "'step_ms' too small for the range: " +
+                                          std::to_string(machines) + " machines x " +
+                                          std::to_string(buckets) + " buckets is more than " +
+                                          std::to_string(max_total_buckets) +
+                                          " in total; use a larger step_ms, a shorter "
+                                          "range or line="});
+  ctx.query(res, [plant = ctx.plant, line, range, step](storage::reader& db) {
+    return endpoints::floor_sparklines(db, *plant, line, range, step);
+  });
+}
+
+void line_summary(const api_context& ctx, const request& req, httplib::Response& res) {
+  std::optional<std::string> line = std::string(req.http.matches[1]);
+  if (!known_line(ctx, line, res))
+    return;
+  if (req.params.error())
+    return bad_param(res, *req.params.error());
+  auto now = wall_ms();
+  time_range range;
+  if (auto e = parse_range(req.params, now, range))
+    return bad_param(res, *e);
+  if (!req.params.get("from"))  // default: since the start of the shift in force at `to`
+    range.from_ms = shift_at(ctx.plant->shifts, range.to_ms - 1).from_ms;
+  ctx.query(res, [plant = ctx.plant, line, range, now](storage::reader& db) {
+    return endpoints::line_summary(db, *plant, *line, range, now);
+  });
+}
+
+} // namespace edgemes::api::handlers

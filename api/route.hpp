@@ -1,0 +1,85 @@
+// api/route: the API's route table and what its handlers share.
+//
+// One row per endpoint — method, path, accepted query parameters, one line
+// about it, and its handler — drives both the HTTP router (install_routes)
+// and the /api/v1 index, so neither can name an endpoint the other lacks.
+//
+// A handler is a plain function of (context, request, response). It checks
+// what the request carries in the order docs/API.md ("Errors") promises, then
+// answers directly (4xx, /health, the backup) or runs one query through the
+// context (admission, then a query worker). It never touches SQLite itself.
+#pragma once
+
+#include "actors/ingest.hpp"
+#include "actors/query.hpp"
+#include "api/admission.hpp"
+#include "api/params.hpp"
+#include "config/config.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+} // namespace httplib
+
+namespace edgemes::api {
+
+struct server_settings;
+
+// What every handler may use. Built once by the server and constant after,
+// except the request counter (atomic) and the backup mutex.
+struct api_context {
+  const server_settings& settings;
+  std::shared_ptr<const config::config> plant;  // captured by queries that outlive a request
+  actors::query_pool& queries;
+  admission& admit;
+  const actors::ingest_gauge& gauge;
+  int64_t started_ms;                      // wall ms when the server was built
+  const std::atomic<int64_t>& requests;    // requests routed since start
+  std::mutex& backup_mutex;                // one admin backup at a time
+
+  // Runs `fn` on a query worker as the admission rule allows and sends its
+  // reply, or the refusal (api/admission.hpp).
+  void query(httplib::Response& res, std::function<query_reply(storage::reader&)> fn) const;
+};
+
+// A request as its handler sees it: the query parameters are already parsed
+// against the route's list; params.error() is for the handler to report in
+// its own order.
+struct request {
+  const httplib::Request& http;
+  const query_params& params;
+};
+
+using handler = void (*)(const api_context&, const request&, httplib::Response&);
+
+struct route {
+  const char* method;            // "GET" (which answers HEAD too) or "POST"
+  const char* path;              // "{id}" stands for one path segment
+  std::set<std::string> params;  // the query parameters it accepts
+  const char* about;             // one line for the /api/v1 index
+  handler fn;
+};
+
+// Every API route, in the order the /api/v1 index lists them.
+const std::vector<route>& route_table();
+
+// Registers every row of the table on `http`. REQUIRES: `ctx` outlives `http`'s serving.
+void install_routes(httplib::Server& http, const api_context& ctx);
+
+// The reply helpers every handler uses.
+void send(httplib::Response& res, const query_reply& r);
+void send_error(httplib::Response& res, int status, const std::string& code,
+                const std::string& message);
+void bad_param(httplib::Response& res, const param_error& e);
+
+} // namespace edgemes::api

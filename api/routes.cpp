@@ -1,0 +1,132 @@
+#include "api/route.hpp"
+
+#include "api/errors.hpp"
+#include "api/handlers.hpp"
+#include "api/json_out.hpp"
+#include "api/server.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace edgemes::api {
+
+const std::vector<route>& route_table() {
+  namespace h = handlers;
+  static const std::vector<route> table = {
+      {"GET", "/api/v1", {}, "this index: every route, its parameters and what it answers",
+       h::index},
+      {"GET", "/api/v1/health", {},
+       "daemon status: writer queue and commits, pollers, database size, memory; needs no query",
+       h::health},
+      {"GET", "/api/v1/lines", {}, "the lines and how many machines each has", h::lines},
+      {"GET", "/api/v1/lines/{id}/summary", {"from", "to"},
+       "per machine of a line: time in state, availability and counter increases (default: "
+       "since the current shift began)",
+       h::line_summary},
+      {"GET", "/api/v1/machines", {"line"}, "every machine (or one line's) with its polling status",
+       h::machines},
+      {"GET", "/api/v1/machines/{id}", {}, "one machine: status and each metric's latest value",
+       h::machine},
+      {"GET", "/api/v1/machines/{id}/samples", {"metric", "from", "to", "limit"},
+       "one metric's raw samples in [from, to), oldest first, at most limit", h::samples},
+      {"GET", "/api/v1/machines/{id}/series", {"metric", "from", "to", "step_ms", "agg"},
+       "one metric aggregated into step_ms buckets (avg, min, max, sum, count or last)",
+       h::series},
+      {"GET", "/api/v1/machines/{id}/states", {"from", "to"},
+       "one machine's state intervals and time in each state", h::states},
+      {"GET", "/api/v1/floor", {"line"},
+       "the floor dashboard: every configured machine's tile and the current shift", h::floor},
+      {"GET", "/api/v1/floor/sparklines", {"from", "to", "step_ms", "line"},
+       "each configured machine's sparkline metric, averaged into step_ms buckets",
+       h::floor_sparklines},
+      {"POST", "/api/v1/admin/backup", {},
+       "writes a consistent copy of the database into backup_dir (needs api.token)",
+       h::backup},
+  };
+  return table;
+}
+
+namespace {
+
+// "/api/v1/machines/{id}/series" -> the router's "/api/v1/machines/([^/]+)/series".
+std::string path_regex(const char* path) {
+  std::string out = path;
+  const std::string id = "{id}";
+  for (auto at = out.find(id); at != std::string::npos; at = out.find(id, at))
+    out.replace(at, id.size(), "([^/]+)");
+  return out;
+}
+
+} // namespace
+
+void install_routes(httplib::Server& http, const api_context& ctx) {
+  for (const route& r : route_table()) {
+    auto serve = [&ctx, &r](const httplib::Request& req, httplib::Response& res) {
+      query_params params(req.params, r.params);
+      r.fn(ctx, request{req, params}, res);
+    };
+    if (std::strcmp(r.method, "POST") == 0)
+      http.Post(path_regex(r.path), serve);
+    else
+      http.Get(path_regex(r.path), serve);
+  }
+}
+
+void api_context::query(httplib::Response& res,
+                        std::function<query_reply(storage::reader&)> fn) const {
+  auto timeout = std::chrono::milliseconds(settings.request_timeout_ms);
+  send(res, admit.run(queries, std::move(fn), timeout));
+}
+
+void send(httplib::Response& res, const query_reply& r) {
+  res.status = r.status;
+  res.set_content(r.body, "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& code,
+                const std::string& message) {
+  send(res, error_reply(status, code, message));
+}
+
+void bad_param(httplib::Response& res, const param_error& e) {
+  send(res, bad_parameter(e));
+}
+
+namespace handlers {
+
+// "endpoints" (the GET paths, as ever) and "routes" (each with its method,
+// parameters and one line about it), both from the table.
+void index(const api_context&, const request& req, httplib::Response& res) {
+  if (req.params.error())
+    return bad_param(res, *req.params.error());
+  json_out w;
+  w.begin_object();
+  w.key("name").value("edgemes");
+  w.key("api").value("/api/v1");
+  w.key("endpoints").begin_array();
+  for (const auto& r : route_table())
+    if (std::strcmp(r.method, "GET") == 0 && std::strcmp(r.path, "/api/v1") != 0)
+      w.value(r.path);
+  w.end_array();
+  w.key("routes").begin_array();
+  for (const auto& r : route_table()) {
+    w.begin_object();
+    w.key("method").value(r.method);
+    w.key("path").value(r.path);
+    w.key("params").begin_array();
+    for (const auto& p : r.params)
+      w.value(p);
+    w.end_array();
+    w.key("about").value(r.about);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  res.set_content(w.take(), "application/json");
+}
+
+} // namespace handlers
+
+} // namespace edgemes::api
