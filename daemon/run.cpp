@@ -179,11 +179,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   as.request_timeout_ms = cfg.api.request_timeout_ms;
   as.db_path = cfg.database.path;
   as.version = EDGEMES_VERSION;
-  // One thread per query that may wait (running + up to 62 queued), plus
-  // threads reserved for /health: past that, requests answer 503 at once.
-  as.http_threads = static_cast<int>(query_actors +
-                                     static_cast<size_t>(std::min<int64_t>(cfg.api.max_pending, 62)) +
-                                     api::reserved_threads);
+  as.http_threads = api::http_threads_for(query_actors, cfg.api.max_pending);  // api/admission.hpp
   as.token = cfg.api.token;
   as.db_options = opts;
   as.plant = std::make_shared<const config::config>(cfg);
