@@ -47,6 +47,7 @@
 #include "actors/messages.hpp"
 #include "adapters/adapter.hpp"
 #include "adapters/blocking_pool.hpp"
+#include "config/config.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -57,9 +58,10 @@ namespace edgemes::actors {
 
 struct poller_settings {
   std::string ident;                 // machine id, for logs
-  int64_t interval_ms = 1000;
-  int64_t max_backoff_ms = 10000;
-  int64_t offline_after = 3;
+  // Defaults from config/config.hpp, their one home (docs/CONFIG.md).
+  int64_t interval_ms = config::machine_config{}.poll_interval_ms;
+  int64_t max_backoff_ms = config::pollers_config{}.max_backoff_ms;
+  int64_t offline_after = config::pollers_config{}.offline_after_failures;
   int64_t start_delay_ms = 0;        // spreads the first polls of many machines
 };
 

@@ -36,6 +36,7 @@
 
 #include "actors/ingest.hpp"
 #include "actors/messages.hpp"
+#include "config/config.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -43,12 +44,19 @@
 
 namespace edgemes::actors {
 
+// What the config sets defaults from config/config.hpp (the one home of a
+// user-visible default, docs/CONFIG.md); the rest is the writer's own.
 struct writer_settings {
-  int64_t max_batch = 5000;                // samples per transaction, at most
-  int64_t flush_interval_ms = 500;         // tick: commit what is held, housekeeping
-  int64_t wal_restart_bytes = 64LL << 20;  // the -wal is kept under this (database.wal_max_bytes)
-  int64_t checkpoint_interval_ms = 60000;  // routine PASSIVE checkpoint
-  int64_t retention_ms = 0;                // delete telemetry older than this; 0 = keep all
+  // samples per transaction, at most
+  int64_t max_batch = config::writer_config{}.max_batch;
+  // tick: commit what is held, housekeeping
+  int64_t flush_interval_ms = config::writer_config{}.flush_interval_ms;
+  // the -wal is kept under this (database.wal_max_bytes)
+  int64_t wal_restart_bytes = config::database_config{}.wal_max_bytes;
+  // routine PASSIVE checkpoint
+  int64_t checkpoint_interval_ms = config::database_config{}.checkpoint_interval_ms;
+  // delete telemetry older than this; 0 = keep all (database.retention_days)
+  int64_t retention_ms = config::database_config{}.retention_days * 86'400'000LL;
   int64_t retention_chunk_rows = 2000;     // rows per retention transaction, at most
   int64_t retention_idle_ms = 60000;       // pause between passes once caught up
   int64_t drop_log_interval_ms = 5000;     // at most one "dropped" log line per this

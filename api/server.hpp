@@ -49,15 +49,16 @@ struct api_context;
 
 struct server_settings {
   std::string site;
-  std::string bind = "127.0.0.1";
-  int port = 8080;                 // 0 = any free port (see server::port())
-  int64_t request_timeout_ms = 5000;
+  // Defaults from config/config.hpp, their one home (docs/CONFIG.md).
+  std::string bind = config::api_config{}.bind;
+  int port = static_cast<int>(config::api_config{}.port);  // 0 = any free port (server::port())
+  int64_t request_timeout_ms = config::api_config{}.request_timeout_ms;
   std::string db_path;
   std::string version;
   int http_threads = 8;            // the HTTP pool (api/admission.hpp: http_threads_for)
   std::string token;               // "" = no authentication
   std::string backup_dir;          // "" = <directory of db_path>/backups
-  storage::options db_options;     // for the backup's read-only connection
+  storage::options db_options;     // for the backup's read-only connection (daemon::reader_options)
   // The resolved config: lines, machines and dashboard settings for /floor and
   // /lines/{id}/summary (null = no lines).
   std::shared_ptr<const config::config> plant;

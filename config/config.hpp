@@ -6,8 +6,19 @@
 // JSON path it concerns (e.g. `/lines/0/machines/2/source/url`), so a user fixes
 // a broken file in one pass. See docs/CONFIG.md for every key.
 //
+// Defaults: each is declared once. The user-settable values of the modules
+// above config (actors, api) default to the values here, and their settings
+// structs take them from here; storage's pragmas and layout are declared in
+// storage/database.hpp and config takes them from there. daemon/settings maps
+// a parsed config to each module's settings, one function per module. A test
+// checks docs/CONFIG.md's tables against to_json(config{}).
+//
 // Thread-safety: plain values; parse functions are reentrant.
 #pragma once
+
+#include "storage/database.hpp"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <map>
@@ -17,22 +28,24 @@
 
 namespace edgemes::config {
 
+// The SQLite file. The pragmas' and the layout's defaults are storage's own
+// (storage/database.hpp), so they are declared once.
 struct database_config {
   std::string path = "data/factory.db";
-  std::string synchronous = "NORMAL";  // OFF | NORMAL | FULL | EXTRA
-  int64_t cache_size_kib = 64000;      // applied as PRAGMA cache_size=-N (the writer)
+  std::string synchronous = storage::options{}.synchronous;        // OFF | NORMAL | FULL | EXTRA
+  int64_t cache_size_kib = storage::options{}.cache_size_kib;      // PRAGMA cache_size=-N (the writer)
   int64_t read_cache_size_kib = 8000;  // the same for each read-only query connection
   int64_t memory_limit_kib = 49152;    // soft cap on all connections' caches together; 0 = none
-  int64_t busy_timeout_ms = 5000;
-  bool foreign_keys = true;
-  int64_t wal_autocheckpoint_pages = 1000;
-  int64_t journal_size_limit_bytes = 64LL * 1024 * 1024;
+  int64_t busy_timeout_ms = storage::options{}.busy_timeout_ms;
+  bool foreign_keys = storage::options{}.foreign_keys;
+  int64_t wal_autocheckpoint_pages = storage::options{}.wal_autocheckpoint_pages;
+  int64_t journal_size_limit_bytes = storage::options{}.journal_size_limit_bytes;
   int64_t wal_max_bytes = 64LL * 1024 * 1024;  // -wal past this: RESTART checkpoint by the writer
   int64_t checkpoint_interval_ms = 60000;      // routine PASSIVE checkpoint by the writer
   int64_t retention_days = 0;                  // 0 = keep telemetry forever
-  int64_t chunk_window_ms = 120000;            // history chunk width (fixed when the file is created)
-  int64_t compaction_grace_ms = 30000;         // how late a poll may be before its window is compacted
-  int64_t status_interval_ms = 30000;          // unchanged machine status rows written at most this often
+  int64_t chunk_window_ms = storage::layout_options{}.window_ms;  // fixed when the file is created
+  int64_t compaction_grace_ms = storage::layout_options{}.grace_ms;
+  int64_t status_interval_ms = storage::layout_options{}.status_every_ms;
 };
 
 struct writer_config {
@@ -135,6 +148,10 @@ parse_result load_file(const std::string& path);
 
 // The embedded demo config (config/demo.json, compiled into the binary).
 const std::string& demo_text();
+
+// The config as JSON, every key with its value (defaults filled in), in the
+// file's shape. Shifts are written as {"name", "start": "HH:MM"}.
+nlohmann::ordered_json to_json(const config& c);
 
 // "path: message" lines, one per problem.
 std::string format_problems(const std::vector<problem>& problems);

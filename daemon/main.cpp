@@ -2,6 +2,7 @@
 // `backup` copies the database consistently while the daemon runs.
 #include "config/config.hpp"
 #include "daemon/run.hpp"
+#include "daemon/settings.hpp"
 #include "daemon/sources.hpp"
 #include "log/log.hpp"
 #include "storage/backup.hpp"
@@ -122,9 +123,9 @@ int backup(const std::vector<std::string>& args) {
   }
   const auto& d = parsed.value.database;
   std::string source = db_path ? *db_path : d.path;
-  edgemes::storage::options opts;
-  opts.busy_timeout_ms = d.busy_timeout_ms;
-  opts.cache_size_kib = d.cache_size_kib;
+  // The same pragmas as the daemon's (foreign_keys, busy_timeout, cache…), so
+  // a backup taken next to a running daemon waits for its writer as it does.
+  auto opts = edgemes::daemon::reader_options(d);
   try {
     auto r = edgemes::storage::backup(source, *out, opts);
     std::cout << "backup of " << source << " written to " << *out << ": " << r.bytes

@@ -1,5 +1,6 @@
 #include "daemon/run.hpp"
 
+#include "daemon/settings.hpp"
 #include "daemon/sources.hpp"
 
 #include "actors/ingest.hpp"
@@ -27,17 +28,6 @@
 namespace edgemes::daemon {
 
 namespace {
-
-storage::options storage_options(const config::database_config& d) {
-  storage::options o;
-  o.synchronous = d.synchronous;
-  o.cache_size_kib = d.cache_size_kib;
-  o.busy_timeout_ms = d.busy_timeout_ms;
-  o.foreign_keys = d.foreign_keys;
-  o.wal_autocheckpoint_pages = d.wal_autocheckpoint_pages;
-  o.journal_size_limit_bytes = d.journal_size_limit_bytes;
-  return o;
-}
 
 void wait_for_signal() {
   sigset_t set;
@@ -78,10 +68,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   std::unique_ptr<storage::writer> db;
   std::map<std::string, storage::machine_binding> bindings;
   try {
-    storage::layout_options layout;
-    layout.window_ms = cfg.database.chunk_window_ms;
-    layout.grace_ms = cfg.database.compaction_grace_ms;
-    layout.status_every_ms = cfg.database.status_interval_ms;
+    storage::layout_options layout = layout_options(cfg.database);
     layout.before_migration = [&](int from, int to) {
       log::info("edgemes", "migrating " + cfg.database.path + " from schema version " +
                                std::to_string(from) + " to " + std::to_string(to) +
@@ -107,13 +94,10 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
     return 1;
   }
 
-  size_t query_actors = cfg.api.query_actors > 0
-                            ? static_cast<size_t>(cfg.api.query_actors)
-                            : std::max(1u, std::thread::hardware_concurrency());
+  size_t query_actors = query_actor_count(cfg);
   std::vector<std::unique_ptr<storage::reader>> readers;
   try {
-    storage::options read_opts = opts;
-    read_opts.cache_size_kib = cfg.database.read_cache_size_kib;
+    storage::options read_opts = reader_options(cfg.database);
     for (size_t i = 0; i < query_actors; ++i)
       readers.push_back(storage::reader::open(cfg.database.path, read_opts, db->shared_head()));
   } catch (const storage::db_error& e) {
@@ -133,13 +117,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   caf::actor_system sys{caf_cfg};
 
   auto gauge = std::make_shared<actors::ingest_gauge>(cfg.writer.max_queue);
-  actors::writer_settings ws;
-  ws.max_batch = cfg.writer.max_batch;
-  ws.flush_interval_ms = cfg.writer.flush_interval_ms;
-  ws.wal_restart_bytes = cfg.database.wal_max_bytes;
-  ws.checkpoint_interval_ms = cfg.database.checkpoint_interval_ms;
-  ws.retention_ms = cfg.database.retention_days * 86400000LL;
-  auto writer = actors::spawn_writer(sys, std::move(db), ws, gauge);
+  auto writer = actors::spawn_writer(sys, std::move(db), writer_settings(cfg), gauge);
   auto queries = std::make_shared<actors::query_pool>(sys, std::move(readers),
                                                       static_cast<size_t>(cfg.api.max_pending));
 
@@ -155,13 +133,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   for (auto& plan : plans) {
     const auto& m = *plan.cfg;
     actors::poller_parts parts;
-    parts.settings.ident = m.id;
-    parts.settings.interval_ms = m.poll_interval_ms;
-    parts.settings.max_backoff_ms = cfg.pollers.max_backoff_ms;
-    parts.settings.offline_after = cfg.pollers.offline_after_failures;
-    // Spread the first polls over one interval so many machines don't poll in lockstep.
-    parts.settings.start_delay_ms =
-        static_cast<int64_t>(index * static_cast<size_t>(m.poll_interval_ms) / plans.size());
+    parts.settings = poller_settings(cfg, m, index, plans.size());
     parts.binding = bindings.at(m.id);
     parts.source = plan.source;
     parts.extractor = plan.extractor;
@@ -172,18 +144,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
     ++index;
   }
 
-  api::server_settings as;
-  as.site = cfg.site;
-  as.bind = cfg.api.bind;
-  as.port = static_cast<int>(cfg.api.port);
-  as.request_timeout_ms = cfg.api.request_timeout_ms;
-  as.db_path = cfg.database.path;
-  as.version = EDGEMES_VERSION;
-  as.http_threads = api::http_threads_for(query_actors, cfg.api.max_pending);  // api/admission.hpp
-  as.token = cfg.api.token;
-  as.db_options = opts;
-  as.plant = std::make_shared<const config::config>(cfg);
-  api::server http{queries, gauge, as};
+  api::server http{queries, gauge, server_settings(cfg, query_actors, EDGEMES_VERSION)};
   std::string bind_error;
   bool serving = http.bind(&bind_error);
   if (serving) {

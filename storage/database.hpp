@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -28,6 +29,7 @@ private:
 };
 
 // Pragmas applied to every connection (journal_mode=WAL on the writer's only).
+// The defaults here are the config's (config::database_config takes them).
 struct options {
   std::string synchronous = "NORMAL";   // OFF | NORMAL | FULL | EXTRA
   int64_t cache_size_kib = 64000;       // PRAGMA cache_size = -cache_size_kib
@@ -35,6 +37,17 @@ struct options {
   bool foreign_keys = true;
   int64_t wal_autocheckpoint_pages = 1000;        // writer only
   int64_t journal_size_limit_bytes = 64LL << 20;  // writer only
+};
+
+// The layout of the history and the hot window (the writer's; config's
+// `database` section takes its defaults from here, docs/CONFIG.md).
+struct layout_options {
+  int64_t window_ms = 120'000;       // chunk width; fixed when the file is created
+  int64_t grace_ms = 30'000;         // how late a poll may arrive before its window is compacted
+  int64_t status_every_ms = 30'000;  // an unchanged status row is rewritten at most this often
+  // Called (on the opening thread) before an existing file is migrated from
+  // schema version `from` to `to`: a migration rewrites the telemetry once.
+  std::function<void(int from, int to)> before_migration;
 };
 
 // SQLite's heap in this process: every connection's page cache, statements

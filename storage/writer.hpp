@@ -125,16 +125,6 @@ struct compaction_result {
   int64_t bytes = 0;           // chunk bytes written
 };
 
-// The layout of the hot window (defaults documented in docs/CONFIG.md).
-struct layout_options {
-  int64_t window_ms = 120'000;       // chunk width; fixed when the file is created
-  int64_t grace_ms = 30'000;         // how late a poll may arrive before its window is compacted
-  int64_t status_every_ms = 30'000;  // an unchanged status row is rewritten at most this often
-  // Called (on the opening thread) before an existing file is migrated from
-  // schema version `from` to `to`: a migration rewrites the telemetry once.
-  std::function<void(int from, int to)> before_migration;
-};
-
 // Page accounting of the file (PRAGMA page_count / freelist_count / page_size).
 struct page_stats {
   int64_t page_count = 0;

@@ -1,0 +1,100 @@
+// config/config_json: a parsed config written back in the file's shape, every
+// key present. check-config --print shows it (what the daemon will run with),
+// and a test compares docs/CONFIG.md's defaults with to_json(config{}).
+#include "config/config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+namespace edgemes::config {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+ojson database_json(const database_config& d) {
+  return {{"path", d.path},
+          {"synchronous", d.synchronous},
+          {"cache_size_kib", d.cache_size_kib},
+          {"memory_limit_kib", d.memory_limit_kib},
+          {"read_cache_size_kib", d.read_cache_size_kib},
+          {"busy_timeout_ms", d.busy_timeout_ms},
+          {"foreign_keys", d.foreign_keys},
+          {"wal_autocheckpoint_pages", d.wal_autocheckpoint_pages},
+          {"journal_size_limit_bytes", d.journal_size_limit_bytes},
+          {"wal_max_bytes", d.wal_max_bytes},
+          {"checkpoint_interval_ms", d.checkpoint_interval_ms},
+          {"retention_days", d.retention_days},
+          {"chunk_window_ms", d.chunk_window_ms},
+          {"compaction_grace_ms", d.compaction_grace_ms},
+          {"status_interval_ms", d.status_interval_ms}};
+}
+
+ojson source_json(const source_config& s) {
+  return {{"adapter", s.adapter},
+          {"url", s.url},
+          {"timeout_ms", s.timeout_ms},
+          {"max_reply_bytes", s.max_reply_bytes},
+          {"seed", s.seed}};
+}
+
+ojson machine_json(const machine_config& m) {
+  ojson metrics = ojson::object();
+  for (const auto& [name, pointer] : m.metrics)
+    metrics[name] = pointer;
+  return {{"id", m.id},
+          {"name", m.name},
+          {"type", m.type},
+          {"poll_interval_ms", m.poll_interval_ms},
+          {"source", source_json(m.source)},
+          {"metrics", metrics},
+          {"state", m.state},
+          {"dashboard",
+           {{"key_metrics", m.dashboard.key_metrics},
+            {"sparkline", m.dashboard.sparkline},
+            {"counters", m.dashboard.counters}}}};
+}
+
+std::string hh_mm(int minute) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%02d:%02d", minute / 60 % 24, minute % 60);
+  return text;
+}
+
+} // namespace
+
+nlohmann::ordered_json to_json(const config& c) {
+  ojson shifts = ojson::array();
+  for (const auto& s : c.shifts)
+    shifts.push_back({{"name", s.name}, {"start", hh_mm(s.start_minute)}});
+  ojson lines = ojson::array();
+  for (const auto& l : c.lines) {
+    ojson machines = ojson::array();
+    for (const auto& m : l.machines)
+      machines.push_back(machine_json(m));
+    lines.push_back({{"id", l.id}, {"name", l.name}, {"machines", machines}});
+  }
+  return {{"site", c.site},
+          {"database", database_json(c.database)},
+          {"writer",
+           {{"max_batch", c.writer.max_batch},
+            {"flush_interval_ms", c.writer.flush_interval_ms},
+            {"max_queue", c.writer.max_queue}}},
+          {"api",
+           {{"bind", c.api.bind},
+            {"port", c.api.port},
+            {"query_actors", c.api.query_actors},
+            {"request_timeout_ms", c.api.request_timeout_ms},
+            {"max_pending", c.api.max_pending},
+            {"token", c.api.token.empty() ? "" : "(set)"}}},
+          {"pollers",
+           {{"http_workers", c.pollers.http_workers},
+            {"max_backoff_ms", c.pollers.max_backoff_ms},
+            {"offline_after_failures", c.pollers.offline_after_failures}}},
+          {"shifts", shifts},
+          {"run_states", c.run_states},
+          {"lines", lines}};
+}
+
+} // namespace edgemes::config
