@@ -1,7 +1,7 @@
 #include "api/server.hpp"
 
 #include "api/errors.hpp"
-#include "api/listen_socket.hpp"
+#include "net/listen_socket.hpp"
 #include "api/route.hpp"
 #include "api/static_site.hpp"
 
@@ -100,7 +100,7 @@ bool server::bind(std::string* error) {
     log::warn("api", "serving on " + settings_.bind +
                          " without api.token: anyone who can reach this address can read "
                          "every machine's data; set api.token or bind to 127.0.0.1");
-  listen_ = std::make_unique<listen_socket>();
+  listen_ = std::make_unique<net::listen_socket>();
   listen_->install(*http_);
   if (settings_.port == 0) {
     port_ = http_->bind_to_any_port(settings_.bind.c_str());

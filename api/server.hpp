@@ -42,9 +42,12 @@ namespace httplib {
 class Server;
 }
 
+namespace edgemes::net {
+class listen_socket;
+}
+
 namespace edgemes::api {
 
-class listen_socket;
 struct api_context;
 
 struct server_settings {
@@ -98,7 +101,7 @@ private:
   server_settings settings_;
   admission admission_;
   std::unique_ptr<httplib::Server> http_;
-  std::unique_ptr<listen_socket> listen_;  // api/listen_socket.hpp
+  std::unique_ptr<net::listen_socket> listen_;  // net/listen_socket.hpp
   std::thread thread_;
   int port_ = 0;
   std::atomic<int64_t> requests_{0};  // requests routed since start (health: api.requests)

@@ -17,7 +17,7 @@
 #pragma once
 
 #include "adapters/sim_model.hpp"
-#include "api/listen_socket.hpp"
+#include "net/listen_socket.hpp"
 #include "tools/sim/fault.hpp"
 
 #include <httplib.h>
@@ -82,7 +82,7 @@ private:
   static std::string exposition(const families& families);
 
   httplib::Server http_;
-  api::listen_socket listen_;
+  net::listen_socket listen_;
   std::map<std::string, std::unique_ptr<machine>> machines_;  // fixed after construction
   std::vector<std::string> order_;                             // ids in the order given
   int64_t slow_ms_;

@@ -1,4 +1,4 @@
-// api/listen_socket: a real accept backlog, and no port sharing, for an
+// net/listen_socket: a real accept backlog, and no port sharing, for an
 // httplib::Server.
 //
 // cpp-httplib 0.11 (Debian's library, its defaults compiled in) listens with a
@@ -15,15 +15,14 @@
 //   server.bind_to_port(...);
 //   ls.raise_backlog();        // after a successful bind
 //
-// Used by the API server and edgemes-sim. Header-only: the sim does not link
-// the API library.
+// Used by the API server and edgemes-sim (both link edgemes_net). Header-only.
 #pragma once
 
 #include <httplib.h>
 
 #include <sys/socket.h>
 
-namespace edgemes::api {
+namespace edgemes::net {
 
 class listen_socket {
 public:
@@ -47,4 +46,4 @@ private:
   socket_t fd_ = -1;
 };
 
-} // namespace edgemes::api
+} // namespace edgemes::net
