@@ -74,6 +74,17 @@ bool metric_request(const request& req, httplib::Response& res, std::string& id,
   return true;
 }
 
+// The query string's range (from/to, defaults against `now`); false after
+// answering the first problem.
+bool range_request(const request& req, httplib::Response& res, int64_t now, time_range& range) {
+  std::optional<param_error> e = req.params.error();
+  if (!e)
+    e = parse_range(req.params, now, range);
+  if (e)
+    bad_param(res, *e);
+  return !e;
+}
+
 // step_ms when given, else the default for the range's span.
 std::optional<param_error> parse_step(const query_params& q, time_range range, int64_t& step) {
   step = endpoints::default_step_ms(range.to_ms - range.from_ms);
@@ -154,14 +165,10 @@ void series(const api_context& ctx, const request& req, httplib::Response& res) 
 
 void states(const api_context& ctx, const request& req, httplib::Response& res) {
   std::string id;
-  if (!machine_id(req, res, id))
-    return;
-  if (req.params.error())
-    return bad_param(res, *req.params.error());
   auto now = wall_ms();
   time_range range;
-  if (auto e = parse_range(req.params, now, range))
-    return bad_param(res, *e);
+  if (!machine_id(req, res, id) || !range_request(req, res, now, range))
+    return;
   ctx.query(res, [id, range, now](storage::reader& db) {
     return endpoints::states(db, id, range, now);
   });
@@ -182,11 +189,9 @@ void floor(const api_context& ctx, const request& req, httplib::Response& res) {
 
 void floor_sparklines(const api_context& ctx, const request& req, httplib::Response& res) {
   const auto& q = req.params;
-  if (q.error())
-    return bad_param(res, *q.error());
   time_range range;
-  if (auto e = parse_range(q, wall_ms(), range))
-    return bad_param(res, *e);
+  if (!range_request(req, res, wall_ms(), range))
+    return;
   int64_t step = 0;
   if (auto e = parse_step(q, range, step))
     return bad_param(res, *e);
@@ -215,12 +220,10 @@ void line_summary(const api_context& ctx, const request& req, httplib::Response&
   std::optional<std::string> line = std::string(req.http.matches[1]);
   if (!known_line(ctx, line, res))
     return;
-  if (req.params.error())
-    return bad_param(res, *req.params.error());
   auto now = wall_ms();
   time_range range;
-  if (auto e = parse_range(req.params, now, range))
-    return bad_param(res, *e);
+  if (!range_request(req, res, now, range))
+    return;
   if (!req.params.get("from"))  // default: since the start of the shift in force at `to`
     range.from_ms = shift_at(ctx.plant->shifts, range.to_ms - 1).from_ms;
   ctx.query(res, [plant = ctx.plant, line, range, now](storage::reader& db) {
