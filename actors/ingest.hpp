@@ -64,6 +64,14 @@ public:
     compacted_polls_.fetch_add(polls);
     late_polls_.fetch_add(late);
   }
+  // The head (storage/head.hpp) after a commit or compaction: polls held in
+  // memory until compacted, and the bytes they take.
+  void record_head(int64_t polls, int64_t bytes) {
+    head_polls_.store(polls);
+    head_bytes_.store(bytes);
+  }
+  int64_t head_polls() const { return head_polls_.load(); }
+  int64_t head_bytes() const { return head_bytes_.load(); }
   int64_t compactions() const { return compactions_.load(); }
   int64_t compacted_chunks() const { return compacted_chunks_.load(); }
   int64_t compacted_polls() const { return compacted_polls_.load(); }
@@ -102,6 +110,8 @@ private:
   std::atomic<int64_t> compacted_chunks_{0};
   std::atomic<int64_t> compacted_polls_{0};
   std::atomic<int64_t> late_polls_{0};
+  std::atomic<int64_t> head_polls_{0};
+  std::atomic<int64_t> head_bytes_{0};
   std::atomic<int64_t> dropped_reports_{0};
   std::atomic<int64_t> committed_rows_{0};
   std::atomic<int64_t> committed_samples_{0};

@@ -3,6 +3,7 @@
 #include "log/log.hpp"
 
 #include "clock/clock.hpp"
+#include "storage/head.hpp"
 
 #include <caf/all.hpp>
 
@@ -101,6 +102,7 @@ struct writer_state {
     try {
       auto st = db->commit(polls, states, status_rows);
       gauge->record_commit(st.rows, st.samples, st.duplicates, wall_ms());
+      record_head();
       totals.rows += st.rows;
       totals.samples += st.samples;
     } catch (const storage::db_error& e) {
@@ -217,6 +219,12 @@ struct writer_state {
     last_drop_log_ms = now;
   }
 
+  // The head's size for /health (this thread is the head's only writer).
+  void record_head() {
+    auto h = db->shared_head();
+    gauge->record_head(h->polls(), h->bytes());
+  }
+
   // Moves the windows that ended grace_ms ago from the ingest log into
   // chunks (storage/compaction.cpp); a failing disk skips it.
   void compaction() {
@@ -226,6 +234,7 @@ struct writer_state {
       auto r = db->compact();
       totals.compactions += 1;
       gauge->record_compaction(r.chunks, r.polls, r.late_polls);
+      record_head();
       if (!last_compaction_error.empty()) {
         log::info("writer", "compaction succeeds again after: " + last_compaction_error);
         last_compaction_error.clear();

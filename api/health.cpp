@@ -50,6 +50,8 @@ void writer_json(json_out& w, const actors::ingest_gauge& g, bool failing) {
   w.key("compactions").value(g.compactions());
   w.key("compacted_polls").value(g.compacted_polls());
   w.key("late_polls").value(g.late_polls());
+  w.key("head_polls").value(g.head_polls());
+  w.key("head_bytes").value(g.head_bytes());
   w.key("error");
   failing ? w.value(g.writer_error()) : w.null();
   w.end_object();

@@ -16,6 +16,16 @@
 
 namespace edgemes::storage {
 
+namespace {
+
+// What a block costs: its fixed part and its values (heap overheads aside).
+int64_t block_bytes(const head::block& b) {
+  return static_cast<int64_t>(sizeof(head::block) +
+                              head::block::capacity * b.nslots * sizeof(double));
+}
+
+} // namespace
+
 std::shared_ptr<const head::snapshot> head::load(int64_t machine_id) const {
   const machine* m = nullptr;
   {
@@ -64,6 +74,7 @@ void head::append(int64_t machine_id, int64_t ts, const std::vector<double>& val
     if (!m.blocks.empty())
       slots = std::max(slots, m.blocks.back()->nslots);
     m.blocks.push_back(std::make_shared<block>(std::max<size_t>(slots, 1)));
+    bytes_ += block_bytes(*m.blocks.back());
   }
   block& bl = *m.blocks.back();
   const size_t i = bl.used;
@@ -145,6 +156,10 @@ void head::compacted(int64_t boundary, const std::function<bool(int64_t, int64_t
           dst.values[k * dst.nslots + s] = s < bl.nslots ? bl.values[i * bl.nslots + s] : NAN;
       }
     }
+    for (const auto& b : m.blocks)
+      bytes_ -= block_bytes(*b);
+    for (const auto& b : kept)
+      bytes_ += block_bytes(*b);
     m.blocks = std::move(kept);
     m.newest = std::numeric_limits<int64_t>::min();
     for (size_t b = 0; b < m.blocks.size(); ++b)
@@ -169,6 +184,7 @@ void head::clear() {
     mp->dirty = true;
   }
   polls_ = 0;
+  bytes_ = 0;
   newest_ts_ = std::numeric_limits<int64_t>::min();
   boundary_ = std::numeric_limits<int64_t>::min();
 }

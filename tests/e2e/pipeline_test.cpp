@@ -175,6 +175,13 @@ TEST_CASE("every reply served to a healthy machine is stored exactly once and th
     }
   }
 
+  // The hot window held in memory is a figure: the polls committed and not
+  // yet compacted, and their blocks (16 bytes per poll at least).
+  auto writer = get_json(api_port, "/api/v1/health")["writer"];
+  CHECK(writer["head_polls"].get<int64_t>() > 0);
+  CHECK(writer["head_polls"].get<int64_t>() <= writer["rows_committed"].get<int64_t>());
+  CHECK(writer["head_bytes"].get<int64_t>() >= writer["head_polls"].get<int64_t>() * 16);
+
   // Graceful stop: everything polled is committed, the WAL is checkpointed.
   daemon->signal(SIGTERM);
   int code = daemon->wait(std::chrono::seconds(15));
