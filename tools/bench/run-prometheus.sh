@@ -28,9 +28,9 @@
 # binary, e.g. an experimental build), KEEP=1 keeps the temp dir.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-build="${BUILD_DIR:-$root/build-bench}"
+# shellcheck source=bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+
 ns="${NS:-200 1000}"
 reps="${REPS:-3}"
 duration="${DURATION:-180}"
@@ -45,10 +45,6 @@ declare -A bin=([edgemes]="${EDGEMES:-}" [edgemes-exp]="${EXP_EDGEMES:-}")
 metric=head_temp_c  # m0001 is a placer; a gauge that changes every poll
 step_s=20           # = edgemes /series default for one hour (180 buckets, on 10 s rollups)
 
-# shellcheck source=bench-lib.sh
-source "$here/bench-lib.sh"
-# shellcheck source=procstat.sh
-source "$here/procstat.sh"
 bench_setup run-prometheus prometheus wrk jq curl python3 strace
 results="$out/results.jsonl"
 
