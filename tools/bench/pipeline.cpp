@@ -97,6 +97,18 @@ actors::writer_totals stop_all(caf::actor_system& sys, std::vector<actors::polle
   return totals;
 }
 
+// The run's parameters as the report lists them.
+nlohmann::json run_params(const pipeline_options& o, size_t threads) {
+  nlohmann::json params = {{"machines", o.machines},     {"source", o.source},
+                           {"samples", o.samples},       {"interval_ms", o.interval_ms},
+                           {"max_batch", o.max_batch},   {"flush_ms", o.flush_ms},
+                           {"max_queue", o.max_queue},   {"report_every", o.report_every},
+                           {"threads", threads}};
+  if (o.source == "synthetic")
+    params["metrics"] = o.metrics;
+  return params;
+}
+
 // The file with its catalog: the writer connection and each machine's binding.
 struct catalog {
   std::unique_ptr<storage::writer> db;
@@ -182,13 +194,7 @@ int run_pipeline(const pipeline_options& o) {
   const size_t threads =
       o.threads > 0 ? static_cast<size_t>(o.threads)
                     : static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency()));
-  nlohmann::json params = {{"machines", o.machines},     {"source", o.source},
-                           {"samples", o.samples},       {"interval_ms", o.interval_ms},
-                           {"max_batch", o.max_batch},   {"flush_ms", o.flush_ms},
-                           {"max_queue", o.max_queue},   {"report_every", o.report_every},
-                           {"threads", threads}};
-  if (o.source == "synthetic")
-    params["metrics"] = o.metrics;
+  nlohmann::json params = run_params(o, threads);
 
   std::vector<machine> machines;
   catalog cat;
