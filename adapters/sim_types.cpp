@@ -17,6 +17,12 @@ void relax(double& value, double target, double seconds, double tau_s) {
   value = target + (value - target) * std::exp(-seconds / tau_s);
 }
 
+// Cycles (boards, prints) a machine with a cycle of `cycle_s` finishes in
+// `seconds` spent in state `s`: only RUN produces.
+double cycles_in(state s, double seconds, double cycle_s) {
+  return s == state::run ? seconds / cycle_s : 0.0;
+}
+
 class placer final : public lifecycle {
 public:
   explicit placer(uint64_t seed) : lifecycle(seed) {
@@ -33,12 +39,10 @@ public:
 
 private:
   void spend(state s, double seconds) override {
-    if (s == state::run) {
-      double boards = seconds / cycle_s_;
-      boards_ += boards;
-      placements_ += boards * parts_per_board_;
-      rejects_ += boards * parts_per_board_ * reject_rate_;
-    }
+    const double boards = cycles_in(s, seconds, cycle_s_);
+    boards_ += boards;
+    placements_ += boards * parts_per_board_;
+    rejects_ += boards * parts_per_board_ * reject_rate_;
     relax(head_c_, s == state::run ? 41.0 : s == state::idle ? 34.0 : 28.0, seconds, 600);
   }
   void entered(state s) override {
@@ -80,9 +84,7 @@ public:
 
 private:
   void spend(state s, double seconds) override {
-    if (s != state::run)
-      return;
-    double prints = seconds / cycle_s_;
+    const double prints = cycles_in(s, seconds, cycle_s_);
     prints_ += prints;
     boards_ += prints * (1.0 - misprint_rate_);
   }
@@ -159,12 +161,10 @@ public:
 
 private:
   void spend(state s, double seconds) override {
-    if (s == state::run) {
-      double boards = seconds / cycle_s_;
-      inspected_ += boards;
-      defects_ += boards * defect_rate_;
-      false_calls_ += boards * false_call_rate_;
-    }
+    const double boards = cycles_in(s, seconds, cycle_s_);
+    inspected_ += boards;
+    defects_ += boards * defect_rate_;
+    false_calls_ += boards * false_call_rate_;
     relax(camera_c_, s == state::down ? 30.0 : 40.0, seconds, 900);
   }
   void describe(nlohmann::json& doc) override {

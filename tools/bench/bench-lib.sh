@@ -1,9 +1,17 @@
-# bench-lib.sh: shared pieces of run-prometheus.sh, run-api-load.sh and
-# run-rss.sh (source it, with $here = tools/bench, $root = the repository and
-# $build = the build dir set): the set-up (tools, build, temp dir $out, EXIT
-# trap), free ports, starting edgemes-sim / edgemes on 127.0.0.1 in $out,
-# waiting for them with deadlines, and stopping every process the script
-# started (bench_cleanup).
+# bench-lib.sh: shared pieces of run-prometheus.sh, run-api-load.sh,
+# run-rss.sh and run-dashboard.sh, each of which sources it first:
+#   source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+# It sets $here (tools/bench), $root (the repository) and $build (BUILD_DIR,
+# default <repo>/build-bench), sources procstat.sh, and gives the set-up
+# (tools, build, temp dir $out, EXIT trap), free ports, starting edgemes-sim /
+# edgemes on 127.0.0.1 in $out, waiting for them with deadlines, and stopping
+# every process the script started (bench_cleanup).
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="${BUILD_DIR:-$root/build-bench}"
+# shellcheck source=procstat.sh
+source "$here/procstat.sh"
 
 bench_pids=()
 

@@ -159,100 +159,121 @@ struct logged_poll {
   std::vector<double> values;
 };
 
-int measure(const chunk_size_options& o) {
-  const auto t_start = std::chrono::steady_clock::now();
-  auto machines = make_machines(o);
-  const int64_t window_ms = o.window_s * 1000;
-  const int64_t ticks = o.minutes * 60000 / o.interval_ms;
+// One measurement's state: the machines, both encodings' totals and the
+// encoded bytes, kept for the decode measurements.
+struct run_state {
+  explicit run_state(const chunk_size_options& options)
+      : o(options), machines(make_machines(options)) {}
 
+  const chunk_size_options& o;
+  std::vector<machine> machines;
   tally history, log;
   int64_t polls = 0;
-  std::vector<std::string> chunks, batches;  // kept for the decode measurements
-  std::string bytes;
-  std::vector<double> column, values;
+  std::vector<std::string> chunks, batches;
+  std::string bytes;           // the unit being encoded
+  std::vector<double> column;  // scratch for encode_measured
+};
 
-  auto flush_window = [&](machine& m) {
-    if (m.ts.empty())
-      return;
-    bytes.clear();
-    encode_measured(m.names, m.ts, m.values, 0, history, bytes, column);
-    history.bytes += static_cast<int64_t>(bytes.size());
-    ++history.units;
-    chunks.push_back(bytes);
-    m.ts.clear();
-    m.values.clear();
-  };
+// Ends the machine's current window: its polls become one history chunk.
+void flush_window(run_state& r, machine& m) {
+  if (m.ts.empty())
+    return;
+  r.bytes.clear();
+  encode_measured(m.names, m.ts, m.values, 0, r.history, r.bytes, r.column);
+  r.history.bytes += static_cast<int64_t>(r.bytes.size());
+  ++r.history.units;
+  r.chunks.push_back(r.bytes);
+  m.ts.clear();
+  m.values.clear();
+}
 
-  // Batches by ts / batch_ms; a batch is encoded once no later tick can add to it.
-  std::map<int64_t, std::vector<logged_poll>> pending;
-  std::vector<storage::log_batch::poll> batch_polls;
-  auto flush_batch = [&](std::vector<logged_poll>& ps) {
-    batch_polls.clear();
-    for (const auto& p : ps)
-      batch_polls.push_back({p.machine, p.ts, &p.values});
-    bytes.clear();
-    storage::log_batch::encode(batch_polls, bytes);
-    log.bytes += static_cast<int64_t>(bytes.size());
-    ++log.units;
-    // Columns per machine: the same probe as for history, with the batch's base.
-    storage::log_batch::view view;
-    if (!view.parse(bytes.data(), bytes.size()))
-      throw std::runtime_error("a log batch did not parse back");
-    int64_t columns = 0;
-    std::vector<int64_t> ts;
-    std::vector<double> vals;
-    std::string probe;
-    std::map<int64_t, std::vector<const logged_poll*>> by_machine;  // each in ts order
-    for (const auto& p : ps)
-      by_machine[p.machine].push_back(&p);
-    for (const auto& kv : by_machine) {
-      const machine& m = machines[static_cast<size_t>(kv.first)];
-      if (kv.second.size() == 1) {  // a poll record
-        const auto& v = kv.second[0]->values;
-        for (size_t s = 0; s < v.size(); ++s) {
-          probe.clear();
-          storage::chunk::encode_poll(&v[s], 1, probe);
-          cost& c = log.metrics[m.names[s]];
-          c.bytes += static_cast<int64_t>(probe.size());
-          columns += static_cast<int64_t>(probe.size());
-          if (std::isfinite(v[s])) {
-            ++c.samples;
-            ++log.samples;
-          }
-        }
-        continue;
-      }
-      ts.clear();
-      vals.clear();
-      for (const auto* p : kv.second) {
-        ts.push_back(p->ts);
-        vals.insert(vals.end(), p->values.begin(), p->values.end());
-      }
-      tally scratch;
-      probe.clear();
-      encode_measured(m.names, ts, vals, ts[0], scratch, probe, column);
-      for (const auto& c : scratch.metrics) {
-        log.metrics[c.first].bytes += c.second.bytes;
-        log.metrics[c.first].samples += c.second.samples;
-        columns += c.second.bytes;
-      }
-      log.samples += scratch.samples;
+// A machine with one poll in a batch is a poll record: each value's cost is
+// its record alone. Returns the bytes of its columns.
+int64_t poll_record_costs(const machine& m, const std::vector<double>& v, tally& log) {
+  int64_t columns = 0;
+  std::string probe;
+  for (size_t s = 0; s < v.size(); ++s) {
+    probe.clear();
+    storage::chunk::encode_poll(&v[s], 1, probe);
+    cost& c = log.metrics[m.names[s]];
+    c.bytes += static_cast<int64_t>(probe.size());
+    columns += static_cast<int64_t>(probe.size());
+    if (std::isfinite(v[s])) {
+      ++c.samples;
+      ++log.samples;
     }
-    log.fixed_bytes += static_cast<int64_t>(bytes.size()) - columns;
-    batches.push_back(bytes);
-  };
+  }
+  return columns;
+}
 
+// A machine with several polls in a batch is a chunk with the batch's base:
+// the same probe as for history. Returns the bytes of its columns.
+int64_t chunk_costs(const machine& m, const std::vector<const logged_poll*>& polls, tally& log,
+                    std::vector<double>& column) {
+  std::vector<int64_t> ts;
+  std::vector<double> vals;
+  for (const auto* p : polls) {
+    ts.push_back(p->ts);
+    vals.insert(vals.end(), p->values.begin(), p->values.end());
+  }
+  tally scratch;
+  std::string probe;
+  encode_measured(m.names, ts, vals, ts[0], scratch, probe, column);
+  int64_t columns = 0;
+  for (const auto& c : scratch.metrics) {
+    log.metrics[c.first].bytes += c.second.bytes;
+    log.metrics[c.first].samples += c.second.samples;
+    columns += c.second.bytes;
+  }
+  log.samples += scratch.samples;
+  return columns;
+}
+
+// Encodes one log batch and adds its costs, per machine, to r.log.
+void flush_batch(run_state& r, std::vector<logged_poll>& ps) {
+  std::vector<storage::log_batch::poll> batch_polls;
+  for (const auto& p : ps)
+    batch_polls.push_back({p.machine, p.ts, &p.values});
+  r.bytes.clear();
+  storage::log_batch::encode(batch_polls, r.bytes);
+  r.log.bytes += static_cast<int64_t>(r.bytes.size());
+  ++r.log.units;
+  storage::log_batch::view view;
+  if (!view.parse(r.bytes.data(), r.bytes.size()))
+    throw std::runtime_error("a log batch did not parse back");
+  int64_t columns = 0;
+  std::map<int64_t, std::vector<const logged_poll*>> by_machine;  // each in ts order
+  for (const auto& p : ps)
+    by_machine[p.machine].push_back(&p);
+  for (const auto& kv : by_machine) {
+    const machine& m = r.machines[static_cast<size_t>(kv.first)];
+    columns += kv.second.size() == 1 ? poll_record_costs(m, kv.second[0]->values, r.log)
+                                     : chunk_costs(m, kv.second, r.log, r.column);
+  }
+  r.log.fixed_bytes += static_cast<int64_t>(r.bytes.size()) - columns;
+  r.batches.push_back(r.bytes);
+}
+
+// Polls every machine every tick; each poll goes to its machine's window
+// (a chunk when the window ends) and to the log batch of its ts / batch_ms,
+// encoded once no later tick can add to it.
+void encode_all(run_state& r) {
+  const chunk_size_options& o = r.o;
+  const int64_t window_ms = o.window_s * 1000;
+  const int64_t ticks = o.minutes * 60000 / o.interval_ms;
+  std::map<int64_t, std::vector<logged_poll>> pending;
+  std::vector<double> values;
   jitter_source jitter;
   for (int64_t k = 0; k < ticks; ++k) {
-    for (size_t i = 0; i < machines.size(); ++i) {
-      machine& m = machines[i];
+    for (size_t i = 0; i < r.machines.size(); ++i) {
+      machine& m = r.machines[i];
       const int64_t ts = first_ts_ms + k * o.interval_ms + m.phase_ms + jitter.next(o.jitter_ms);
       m.poll(ts, values);
       values.resize(m.names.size(), std::numeric_limits<double>::quiet_NaN());
-      ++polls;
+      ++r.polls;
       const int64_t w = ts >= 0 ? ts / window_ms : -((-ts + window_ms - 1) / window_ms);
       if (w != m.window) {
-        flush_window(m);
+        flush_window(r, m);
         m.window = w;
       }
       m.ts.push_back(ts);
@@ -264,26 +285,49 @@ int measure(const chunk_size_options& o) {
     const int64_t next_earliest = first_ts_ms + (k + 1) * o.interval_ms - o.jitter_ms;
     while (!pending.empty() &&
            first_ts_ms - o.jitter_ms + (pending.begin()->first + 1) * o.batch_ms <= next_earliest) {
-      flush_batch(pending.begin()->second);
+      flush_batch(r, pending.begin()->second);
       pending.erase(pending.begin());
     }
   }
-  for (auto& m : machines)
-    flush_window(m);
+  for (auto& m : r.machines)
+    flush_window(r, m);
   for (auto& kv : pending)
-    flush_batch(kv.second);
-  const double encode_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    flush_batch(r, kv.second);
+}
 
-  // Decode as a reader does: per chunk, the timestamps and one slot, for every
-  // slot in turn. Best of three passes.
+// Points decoded by one pass and the best time of three passes.
+struct decode_rate {
   int64_t points = 0;
-  double best_s = 0;
-  for (int pass = 0; pass < 3; ++pass) {
+  double seconds = 0;
+
+  double per_s() const { return seconds > 0 ? points / seconds : 0.0; }
+  nlohmann::json json() const {
+    return {{"points", points}, {"seconds", seconds}, {"points_per_s", per_s()}};
+  }
+};
+
+// Runs `pass` (which returns the points it decoded) three times.
+template <class Pass>
+decode_rate best_of_three(Pass pass) {
+  decode_rate rate;
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t points = pass();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (i == 0 || s < rate.seconds)
+      rate.seconds = s;
+    rate.points = points;
+  }
+  return rate;
+}
+
+// Decode as a reader does: per chunk, the timestamps and one slot, for every
+// slot in turn.
+decode_rate decode_chunks(const std::vector<std::string>& chunks) {
+  return best_of_three([&] {
     std::vector<int64_t> ts;
     std::vector<double> col;
-    int64_t pass_points = 0;
-    const auto t0 = std::chrono::steady_clock::now();
+    int64_t points = 0;
     for (const auto& c : chunks) {
       storage::chunk::view v;
       if (!v.parse(c.data(), c.size()))
@@ -291,26 +335,22 @@ int measure(const chunk_size_options& o) {
       for (size_t s = 0; s < v.slots(); ++s) {
         if (!v.timestamps(ts) || !v.column(s, col))
           throw std::runtime_error("a chunk did not decode");
-        pass_points += static_cast<int64_t>(v.polls());
+        points += static_cast<int64_t>(v.polls());
       }
     }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (pass == 0 || s < best_s)
-      best_s = s;
-    points = pass_points;
-  }
+    return points;
+  });
+}
 
-  // Decode the log as the writer reloads it and a reader scans it: per batch
-  // the directory, per machine its polls, timestamps and every slot.
-  int64_t log_points = 0;
-  double log_best_s = 0;
-  for (int pass = 0; pass < 3; ++pass) {
+// Decode the log as the writer reloads it and a reader scans it: per batch
+// the directory, per machine its polls, timestamps and every slot.
+decode_rate decode_log(const std::vector<std::string>& batches) {
+  return best_of_three([&] {
     std::vector<int64_t> ts;
     std::vector<double> col;
     storage::log_batch::view b;
     storage::chunk::view v;
-    int64_t pass_points = 0;
-    const auto t0 = std::chrono::steady_clock::now();
+    int64_t points = 0;
     for (const auto& bytes_of_batch : batches) {
       if (!b.parse(bytes_of_batch.data(), bytes_of_batch.size()))
         throw std::runtime_error("a log batch did not parse back");
@@ -320,16 +360,20 @@ int measure(const chunk_size_options& o) {
         for (size_t s = 0; s < v.slots(); ++s) {
           if (!v.column(s, col))
             throw std::runtime_error("a log batch entry did not decode");
-          pass_points += static_cast<int64_t>(v.polls());
+          points += static_cast<int64_t>(v.polls());
         }
       }
     }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (pass == 0 || s < log_best_s)
-      log_best_s = s;
-    log_points = pass_points;
-  }
+    return points;
+  });
+}
 
+// The human line and the "summary chunk-size: {...}" line.
+void report(const run_state& r, double encode_s, const decode_rate& decode,
+            const decode_rate& log_decode) {
+  const chunk_size_options& o = r.o;
+  const tally& history = r.history;
+  const tally& log = r.log;
   nlohmann::json summary = {
       {"source", o.source},
       {"machines", o.machines},
@@ -338,28 +382,34 @@ int measure(const chunk_size_options& o) {
       {"minutes", o.minutes},
       {"window_s", o.window_s},
       {"batch_ms", o.batch_ms},
-      {"polls", polls},
+      {"polls", r.polls},
       {"samples", history.samples},
-      {"chunk", history.json(polls, "chunks", "timestamp_bytes")},
-      {"log", log.json(polls, "batches", "overhead_bytes")},
-      {"decode", {{"points", points},
-                  {"seconds", best_s},
-                  {"points_per_s", best_s > 0 ? points / best_s : 0.0}}},
-      {"log_decode", {{"points", log_points},
-                      {"seconds", log_best_s},
-                      {"points_per_s", log_best_s > 0 ? log_points / log_best_s : 0.0}}},
+      {"chunk", history.json(r.polls, "chunks", "timestamp_bytes")},
+      {"log", log.json(r.polls, "batches", "overhead_bytes")},
+      {"decode", decode.json()},
+      {"log_decode", log_decode.json()},
       {"encode_s", encode_s}};
   std::printf("chunk-size: %lld polls, %lld samples; history %.3f bytes/sample (timestamps %.1f%%), "
               "ingest log %.3f bytes/sample; decode %.1f M points/s (one slot + timestamps), "
               "log %.1f M points/s (machine + timestamps + slots)\n",
-              static_cast<long long>(polls), static_cast<long long>(history.samples),
+              static_cast<long long>(r.polls), static_cast<long long>(history.samples),
               history.samples ? static_cast<double>(history.bytes) / history.samples : 0.0,
               history.bytes ? 100.0 * history.fixed_bytes / history.bytes : 0.0,
               log.samples ? static_cast<double>(log.bytes) / log.samples : 0.0,
-              best_s > 0 ? points / best_s / 1e6 : 0.0,
-              log_best_s > 0 ? log_points / log_best_s / 1e6 : 0.0);
+              decode.per_s() / 1e6, log_decode.per_s() / 1e6);
   std::printf("summary chunk-size: %s\n", summary.dump().c_str());
   std::fflush(stdout);
+}
+
+int measure(const chunk_size_options& o) {
+  const auto t_start = std::chrono::steady_clock::now();
+  run_state r(o);
+  encode_all(r);
+  const double encode_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  const decode_rate decode = decode_chunks(r.chunks);
+  const decode_rate log_decode = decode_log(r.batches);
+  report(r, encode_s, decode, log_decode);
   return 0;
 }
 

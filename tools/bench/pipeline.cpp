@@ -97,6 +97,92 @@ actors::writer_totals stop_all(caf::actor_system& sys, std::vector<actors::polle
   return totals;
 }
 
+// The run's parameters as the report lists them.
+nlohmann::json run_params(const pipeline_options& o, size_t threads) {
+  nlohmann::json params = {{"machines", o.machines},     {"source", o.source},
+                           {"samples", o.samples},       {"interval_ms", o.interval_ms},
+                           {"max_batch", o.max_batch},   {"flush_ms", o.flush_ms},
+                           {"max_queue", o.max_queue},   {"report_every", o.report_every},
+                           {"threads", threads}};
+  if (o.source == "synthetic")
+    params["metrics"] = o.metrics;
+  return params;
+}
+
+// The file with its catalog: the writer connection and each machine's binding.
+struct catalog {
+  std::unique_ptr<storage::writer> db;
+  std::map<std::string, storage::machine_binding> bindings;
+};
+
+// A fresh file at o.db with one catalog entry per machine.
+catalog open_catalog(const pipeline_options& o, const std::vector<machine>& machines,
+                     const storage::options& opts) {
+  catalog c;
+  remove_database(o.db);
+  c.db = storage::writer::open(o.db, opts);
+  std::vector<storage::machine_def> defs;
+  for (const auto& m : machines) {
+    storage::machine_def d{m.ident, m.ident, "bench", m.type, o.source, {}};
+    for (const auto& metric : m.metrics)
+      d.metric_names.push_back(metric.first);
+    defs.push_back(std::move(d));
+  }
+  c.bindings = c.db->sync_catalog({{"bench", "benchmark line"}}, defs);
+  return c;
+}
+
+// One poller per machine, first polls spread over one interval.
+std::vector<actors::poller_actor> spawn_pollers(
+    caf::actor_system& sys, const pipeline_options& o, const std::vector<machine>& machines,
+    const std::map<std::string, storage::machine_binding>& bindings,
+    const actors::writer_actor& writer, const std::shared_ptr<actors::ingest_gauge>& gauge,
+    const std::shared_ptr<adapters::blocking_pool>& pool) {
+  std::vector<actors::poller_actor> pollers;
+  for (size_t i = 0; i < machines.size(); ++i) {
+    auto& m = machines[i];
+    actors::poller_parts parts;
+    parts.settings.ident = m.ident;
+    parts.settings.interval_ms = o.interval_ms;
+    parts.settings.start_delay_ms =
+        static_cast<int64_t>(i * static_cast<size_t>(o.interval_ms) / machines.size());
+    parts.binding = bindings.at(m.ident);
+    parts.source = m.source;
+    parts.extractor = std::make_shared<adapters::extractor>(m.metrics, "/state");
+    parts.writer = writer;
+    parts.gauge = gauge;
+    parts.pool = pool;
+    pollers.push_back(actors::spawn_poller(sys, std::move(parts)));
+  }
+  return pollers;
+}
+
+// Watches the gauge, recording a point every report_every samples, until
+// o.samples are committed (true) or nothing was committed for stall_s (false).
+bool watch(const pipeline_options& o, const actors::ingest_gauge& gauge, recorder& rec) {
+  int64_t next_report = o.report_every;
+  int64_t last_committed = 0;
+  double last_progress_s = 0;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const int64_t committed = gauge.committed_samples();
+    const double now = rec.elapsed_s();
+    if (committed != last_committed) {
+      last_committed = committed;
+      last_progress_s = now;
+    } else if (now - last_progress_s > stall_s) {
+      return false;
+    }
+    if (committed >= next_report) {
+      rec.record(committed, gauge.committed_rows(), gauge.dropped_samples());
+      while (next_report <= committed)
+        next_report += o.report_every;
+    }
+    if (committed >= o.samples)
+      return true;
+  }
+}
+
 } // namespace
 
 int run_pipeline(const pipeline_options& o) {
@@ -108,30 +194,14 @@ int run_pipeline(const pipeline_options& o) {
   const size_t threads =
       o.threads > 0 ? static_cast<size_t>(o.threads)
                     : static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency()));
-  nlohmann::json params = {{"machines", o.machines},     {"source", o.source},
-                           {"samples", o.samples},       {"interval_ms", o.interval_ms},
-                           {"max_batch", o.max_batch},   {"flush_ms", o.flush_ms},
-                           {"max_queue", o.max_queue},   {"report_every", o.report_every},
-                           {"threads", threads}};
-  if (o.source == "synthetic")
-    params["metrics"] = o.metrics;
+  nlohmann::json params = run_params(o, threads);
 
   std::vector<machine> machines;
-  std::unique_ptr<storage::writer> db;
-  std::map<std::string, storage::machine_binding> bindings;
+  catalog cat;
   try {
     machines = make_machines(o);
-    remove_database(o.db);
     storage::options opts;  // the daemon's defaults
-    db = storage::writer::open(o.db, opts);
-    std::vector<storage::machine_def> defs;
-    for (const auto& m : machines) {
-      storage::machine_def d{m.ident, m.ident, "bench", m.type, o.source, {}};
-      for (const auto& metric : m.metrics)
-        d.metric_names.push_back(metric.first);
-      defs.push_back(std::move(d));
-    }
-    bindings = db->sync_catalog({{"bench", "benchmark line"}}, defs);
+    cat = open_catalog(o, machines, opts);
     params["wal_restart_bytes"] = std::max<int64_t>(opts.journal_size_limit_bytes, 4 << 20);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "edgemes-bench ingest-pipeline: %s\n", e.what());
@@ -149,52 +219,15 @@ int run_pipeline(const pipeline_options& o) {
   ws.max_batch = o.max_batch;
   ws.flush_interval_ms = o.flush_ms;
   ws.wal_restart_bytes = params["wal_restart_bytes"].get<int64_t>();
-  auto writer = actors::spawn_writer(sys, std::move(db), ws, gauge);
+  auto writer = actors::spawn_writer(sys, std::move(cat.db), ws, gauge);
   // In-process sources never block: the pool has no thread, as in the daemon.
   auto pool = std::make_shared<adapters::blocking_pool>(0, 16);
 
   recorder rec("ingest-pipeline", o.db, o.json, params);
   rec.start();
-  std::vector<actors::poller_actor> pollers;
-  for (size_t i = 0; i < machines.size(); ++i) {
-    auto& m = machines[i];
-    actors::poller_parts parts;
-    parts.settings.ident = m.ident;
-    parts.settings.interval_ms = o.interval_ms;
-    parts.settings.start_delay_ms =
-        static_cast<int64_t>(i * static_cast<size_t>(o.interval_ms) / machines.size());
-    parts.binding = bindings.at(m.ident);
-    parts.source = m.source;
-    parts.extractor = std::make_shared<adapters::extractor>(m.metrics, "/state");
-    parts.writer = writer;
-    parts.gauge = gauge;
-    parts.pool = pool;
-    pollers.push_back(actors::spawn_poller(sys, std::move(parts)));
-  }
+  auto pollers = spawn_pollers(sys, o, machines, cat.bindings, writer, gauge, pool);
+  const bool stalled = !watch(o, *gauge, rec);
 
-  int64_t next_report = o.report_every;
-  int64_t last_committed = 0;
-  double last_progress_s = 0;
-  bool stalled = false;
-  for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    const int64_t committed = gauge->committed_samples();
-    const double now = rec.elapsed_s();
-    if (committed != last_committed) {
-      last_committed = committed;
-      last_progress_s = now;
-    } else if (now - last_progress_s > stall_s) {
-      stalled = true;
-      break;
-    }
-    if (committed >= next_report) {
-      rec.record(committed, gauge->committed_rows(), gauge->dropped_samples());
-      while (next_report <= committed)
-        next_report += o.report_every;
-    }
-    if (committed >= o.samples)
-      break;
-  }
   const double elapsed = rec.elapsed_s();
   const int64_t committed = gauge->committed_samples();
   const int64_t rows = gauge->committed_rows();

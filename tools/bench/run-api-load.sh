@@ -14,9 +14,9 @@
 # BUILD_TYPE (RelWithDebInfo), EDGEMES (a different edgemes binary to test), KEEP=1.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-build="${BUILD_DIR:-$root/build-bench}"
+# shellcheck source=bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+
 n="${N:-1000}"
 poll="${POLL_MS:-1000}"
 conns="${CONNS:-50 500}"
@@ -25,10 +25,6 @@ wrk_s="${WRK_SECONDS:-20}"
 wrk_t="${WRK_THREADS:-2}"
 warmup="${WARMUP:-20}"
 
-# shellcheck source=bench-lib.sh
-source "$here/bench-lib.sh"
-# shellcheck source=procstat.sh
-source "$here/procstat.sh"
 bench_setup run-api-load wrk jq curl python3
 results="$out/results.jsonl"
 

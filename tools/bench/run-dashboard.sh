@@ -15,9 +15,9 @@
 # Needs node, chromium and tests/web/node_modules (bash tools/setup.sh build).
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-build="${BUILD_DIR:-$root/build-bench}"
+# shellcheck source=bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+
 n="${N:-200}"
 pages="${PAGES:-10}"
 view="${VIEW:-#/}"
@@ -40,10 +40,6 @@ if [ -z "$edgemes" ]; then
 fi
 
 out="$(mktemp -d /tmp/edgemes-dashboard.XXXXXX)"
-# shellcheck source=bench-lib.sh
-source "$here/bench-lib.sh"
-# shellcheck source=procstat.sh
-source "$here/procstat.sh"
 trap 'bench_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
 
 port=$(free_port)

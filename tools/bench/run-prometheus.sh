@@ -28,9 +28,9 @@
 # binary, e.g. an experimental build), KEEP=1 keeps the temp dir.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-build="${BUILD_DIR:-$root/build-bench}"
+# shellcheck source=bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+
 ns="${NS:-200 1000}"
 reps="${REPS:-3}"
 duration="${DURATION:-180}"
@@ -45,10 +45,6 @@ declare -A bin=([edgemes]="${EDGEMES:-}" [edgemes-exp]="${EXP_EDGEMES:-}")
 metric=head_temp_c  # m0001 is a placer; a gauge that changes every poll
 step_s=20           # = edgemes /series default for one hour (180 buckets, on 10 s rollups)
 
-# shellcheck source=bench-lib.sh
-source "$here/bench-lib.sh"
-# shellcheck source=procstat.sh
-source "$here/procstat.sh"
 bench_setup run-prometheus prometheus wrk jq curl python3 strace
 results="$out/results.jsonl"
 
@@ -73,9 +69,12 @@ prom_counter() {  # PORT NAME: a metric of Prometheus itself, summed over its la
 }
 
 # measure SYSTEM N REP: one run; appends a JSON line to $results.
-measure() {
-  local sys=$1 n=$2 rep=$3 dir pid port t0 t1 c0 c1 s0 s1 ok0 ok1 rss_max=0 rss hwm disk total q
-  dir="$out/$sys-$n-$rep"; mkdir -p "$dir"
+# The steps of measure below. Each reads and sets measure's locals (bash
+# scoping is dynamic): sys, n, dir, pid, port and the window's counters.
+
+# start_system: starts $sys (edgemes, edgemes-exp or prometheus) for $n
+# machines in $dir; sets pid and port once it is up.
+start_system() {
   if [[ $sys == edgemes* ]]; then
     local jq_filter=""
     [[ $sys == edgemes-exp ]] && jq_filter=${EXP_JQ:-}
@@ -91,6 +90,66 @@ measure() {
     bench_pids+=("$pid")
     wait_http "http://127.0.0.1:$port/-/ready" 60
   fi
+}
+
+# count_polls: successful polls in the window and the polls missed (sets okc,
+# missed; for edgemes also ok1, dm1). Missed polls: per machine, successful
+# polls in the window short of floor(window) - 1 (one of slack for where the
+# window cuts the schedule).
+count_polls() {
+  if [[ $sys == edgemes* ]]; then
+    ok1=$(oks); dm1=$(daemon_missed)
+    read -r okc missed < <(jq -rn --argjson a "$ok0" --argjson b "$ok1" --argjson w "$wi" \
+      '[$b | to_entries[] | .value - $a[.key]] as $d
+       | "\($d | add) \([$d[] | ($w - 1 - .) | if . > 0 then . else 0 end] | add)"')
+  else
+    read -r okc missed < <(curl -fsS "http://127.0.0.1:$port/api/v1/query" \
+      --data-urlencode "query=sum_over_time(up[${wi}s])" --data-urlencode "time=$t1" |
+      jq -r --argjson w "$wi" --argjson n "$n" '[.data.result[] | .value[1] | tonumber] as $d
+       | "\($d | add) \([$d[] | ($w - 1 - .) | if . > 0 then . else 0 end] | add + ($n - ($d | length)) * ($w - 1))"')
+  fi
+}
+
+# disk_usage: bytes on disk (sets disk), and for Prometheus its persisted
+# (compacted) blocks only: their bytes and samples (adds to blocks_bytes,
+# blocks_samples).
+disk_usage() {
+  local b
+  if [[ $sys == edgemes* ]]; then disk=$(du -sb "$dir"/edgemes.db* | awk '{ s += $1 } END { print s }')
+  else disk=$(du -sb "$dir/tsdb" | awk '{ print $1 }'); fi
+  if [[ $sys == prometheus ]]; then
+    for b in "$dir"/tsdb/01*/; do
+      [[ -f "$b/meta.json" ]] || continue
+      blocks_bytes=$((blocks_bytes + $(du -sb "$b" | awk '{ print $1 }')))
+      blocks_samples=$((blocks_samples + $(jq '.stats.numSamples' "$b/meta.json")))
+    done
+  fi
+
+}
+
+# range_query: the one-hour range query of one metric of one machine, once
+# (sets q, its points) and under wrk load (sets q2, wrk's report).
+range_query() {
+  if [[ $sys == edgemes* ]]; then
+    q=$(curl -fsS "http://127.0.0.1:$port/api/v1/machines/m0001/series?metric=$metric&step_ms=$((step_s * 1000))" |
+        jq '.points | length')
+    q2=$(WRK_REQUEST= wrk_json -t"$wrk_t" -c"$wrk_c" -d"${wrk_s}s" --latency \
+      "http://127.0.0.1:$port/api/v1/machines/m0001/series?metric=$metric&step_ms=$((step_s * 1000))")
+  else
+    local now; now=$(date +%s)
+    q=$(curl -fsS "http://127.0.0.1:$port/api/v1/query_range" \
+        --data-urlencode "query=avg_over_time(edgemes_sim_${metric}{machine=\"m0001\"}[${step_s}s])" \
+        --data-urlencode "start=$((now - 3600))" --data-urlencode "end=$now" --data-urlencode "step=$step_s" |
+        jq '.data.result[0].values | length')
+    q2=$(WRK_REQUEST="$here/wrk/prom_range.lua" wrk_json -t"$wrk_t" -c"$wrk_c" -d"${wrk_s}s" --latency \
+      "http://127.0.0.1:$port" -- "avg_over_time(edgemes_sim_${metric}{machine=\"m0001\"}[${step_s}s])" "$step_s")
+  fi
+}
+
+measure() {
+  local sys=$1 n=$2 rep=$3 dir pid port t0 t1 c0 c1 s0 s1 ok0 ok1 rss_max=0 rss hwm disk total q
+  dir="$out/$sys-$n-$rep"; mkdir -p "$dir"
+  start_system
   sleep "$warmup"
 
   samples() {
@@ -119,51 +178,17 @@ measure() {
   ((fsync_s > 0)) && fsyncs=$(fsync_calls "$pid" "$fsync_s")
   local w; w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
   local wi; wi=$(awk -v w="$w" 'BEGIN { printf "%d", w }')
-  # Missed polls: per machine, successful polls in the window short of
-  # floor(window) - 1 (one of slack for where the window cuts the schedule).
   local missed okc
-  if [[ $sys == edgemes* ]]; then
-    ok1=$(oks); dm1=$(daemon_missed)
-    read -r okc missed < <(jq -rn --argjson a "$ok0" --argjson b "$ok1" --argjson w "$wi" \
-      '[$b | to_entries[] | .value - $a[.key]] as $d
-       | "\($d | add) \([$d[] | ($w - 1 - .) | if . > 0 then . else 0 end] | add)"')
-  else
-    read -r okc missed < <(curl -fsS "http://127.0.0.1:$port/api/v1/query" \
-      --data-urlencode "query=sum_over_time(up[${wi}s])" --data-urlencode "time=$t1" |
-      jq -r --argjson w "$wi" --argjson n "$n" '[.data.result[] | .value[1] | tonumber] as $d
-       | "\($d | add) \([$d[] | ($w - 1 - .) | if . > 0 then . else 0 end] | add + ($n - ($d | length)) * ($w - 1))"')
-  fi
+  count_polls
   rss=$(mem_kib "$pid" VmRSS); hwm=$(mem_kib "$pid" VmHWM)
   total=$(samples)
-  if [[ $sys == edgemes* ]]; then disk=$(du -sb "$dir"/edgemes.db* | awk '{ s += $1 } END { print s }')
-  else disk=$(du -sb "$dir/tsdb" | awk '{ print $1 }'); fi
-  # Persisted (compacted) blocks only: their bytes and samples (Prometheus).
-  local blocks_bytes=0 blocks_samples=0 b
-  if [[ $sys == prometheus ]]; then
-    for b in "$dir"/tsdb/01*/; do
-      [[ -f "$b/meta.json" ]] || continue
-      blocks_bytes=$((blocks_bytes + $(du -sb "$b" | awk '{ print $1 }')))
-      blocks_samples=$((blocks_samples + $(jq '.stats.numSamples' "$b/meta.json")))
-    done
-  fi
+  local blocks_bytes=0 blocks_samples=0
+  disk_usage
 
   # One-hour range query of one metric of one machine, under wrk load.
   local c2 c3
   c2=$(cpu_ticks "$pid")
-  if [[ $sys == edgemes* ]]; then
-    q=$(curl -fsS "http://127.0.0.1:$port/api/v1/machines/m0001/series?metric=$metric&step_ms=$((step_s * 1000))" |
-        jq '.points | length')
-    q2=$(WRK_REQUEST= wrk_json -t"$wrk_t" -c"$wrk_c" -d"${wrk_s}s" --latency \
-      "http://127.0.0.1:$port/api/v1/machines/m0001/series?metric=$metric&step_ms=$((step_s * 1000))")
-  else
-    local now; now=$(date +%s)
-    q=$(curl -fsS "http://127.0.0.1:$port/api/v1/query_range" \
-        --data-urlencode "query=avg_over_time(edgemes_sim_${metric}{machine=\"m0001\"}[${step_s}s])" \
-        --data-urlencode "start=$((now - 3600))" --data-urlencode "end=$now" --data-urlencode "step=$step_s" |
-        jq '.data.result[0].values | length')
-    q2=$(WRK_REQUEST="$here/wrk/prom_range.lua" wrk_json -t"$wrk_t" -c"$wrk_c" -d"${wrk_s}s" --latency \
-      "http://127.0.0.1:$port" -- "avg_over_time(edgemes_sim_${metric}{machine=\"m0001\"}[${step_s}s])" "$step_s")
-  fi
+  range_query
   c3=$(cpu_ticks "$pid")
   local hwm2; hwm2=$(mem_kib "$pid" VmHWM)
   stop_pid "$pid"

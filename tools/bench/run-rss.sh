@@ -18,9 +18,9 @@
 # BUILD_DIR (<repo>/build-bench), EDGEMES (another edgemes binary), KEEP=1.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-build="${BUILD_DIR:-$root/build-bench}"
+# shellcheck source=bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+
 n="${N:-1000}"
 poll="${POLL_MS:-1000}"
 minutes="${MINUTES:-40}"
@@ -30,10 +30,6 @@ load_s="${LOAD_S:-20}"
 conns="${CONNS:-8}"
 sample_s="${SAMPLE_S:-30}"
 
-# shellcheck source=bench-lib.sh
-source "$here/bench-lib.sh"
-# shellcheck source=procstat.sh
-source "$here/procstat.sh"
 bench_setup run-rss wrk jq curl python3
 
 echo "run-rss: $(date -u +%FT%TZ) $(nproc) cores; N=$n poll ${poll} ms; ${minutes} min; variants: ${variants[*]}; $(uptime)" >&2

@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <random>
@@ -63,6 +64,17 @@ struct writer_counters {
   std::atomic<int64_t> samples{0};
   std::atomic<int64_t> busy{0};     // SQLITE_BUSY (or PG error) seen, then retried
   std::atomic<int64_t> max_txn_us{0};
+
+  // Counts one committed transaction of `n` samples that began at `start`.
+  // Only its writer thread calls this, so the max needs no compare-exchange.
+  void committed(std::chrono::steady_clock::time_point start, int64_t n) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start).count();
+    if (us > max_txn_us.load())
+      max_txn_us = us;
+    ++txns;
+    samples += n;
+  }
 };
 
 struct reader_counters {

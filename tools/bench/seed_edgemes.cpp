@@ -19,6 +19,7 @@
 #include "actors/writer.hpp"
 #include "adapters/adapter.hpp"
 #include "adapters/blocking_pool.hpp"
+#include "api/admission.hpp"
 #include "api/server.hpp"
 #include "storage/reader.hpp"
 #include "storage/writer.hpp"
@@ -32,63 +33,44 @@
 
 namespace edgemes::bench::seed {
 
-int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  storage::options opts;  // the daemon's defaults
+namespace {
+
+// The file as the daemon opens it: the writer connection with the catalog,
+// one read-only connection per query worker, and the newest ts in the file.
+struct store {
   std::unique_ptr<storage::writer> db;
   std::map<std::string, storage::machine_binding> bindings;
   std::vector<std::unique_ptr<storage::reader>> readers;
   int64_t newest = 0;
-  try {
-    db = storage::writer::open(o.db, opts);
-    std::vector<std::string> names;
-    for (const auto& m : synthetic_metrics(static_cast<int>(o.metrics)))
-      names.push_back(m.first);
-    std::vector<storage::machine_def> defs;
-    for (int64_t i = 0; i < machines; ++i)
-      defs.push_back({machine_ident(i), machine_ident(i), "bench", "synthetic", "synthetic", names});
-    bindings = db->sync_catalog({{"bench", "benchmark line"}}, defs);
-    for (unsigned i = 0; i < cores; ++i)
-      readers.push_back(storage::reader::open(o.db, opts));
-    int64_t id0 = bindings.at(machine_ident(0)).machine_id;
-    auto latest = readers[0]->samples(id0, 0, 0, INT64_MAX / 2, 1000000);
-    if (latest.empty())
-      throw std::runtime_error(o.db + " has no telemetry (prefill first)");
-    newest = latest.back().ts_ms;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "edgemes-seed edgemes: %s\n", e.what());
-    return 1;
-  }
-  const int64_t from = newest - window_ms, to = newest + window_ms;
+};
 
-  caf::actor_system_config caf_cfg;
-  caf_cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(2u, cores)));
-  caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(100));
-  actors::register_message_types(caf_cfg);
-  caf::actor_system sys{caf_cfg};
-  auto gauge = std::make_shared<actors::ingest_gauge>(200000);
-  actors::writer_settings ws;  // daemon defaults: 5000 samples/txn, 200 ms flush
-  auto writer = actors::spawn_writer(sys, std::move(db), ws, gauge);
-  const size_t max_pending = 256;
-  auto queries = std::make_shared<actors::query_pool>(sys, std::move(readers), max_pending);
-  auto pool = std::make_shared<adapters::blocking_pool>(0, 16);
+store open_store(const run_options& o, int64_t machines, unsigned cores, const storage::options& opts) {
+  store s;
+  s.db = storage::writer::open(o.db, opts);
+  std::vector<std::string> names;
+  for (const auto& m : synthetic_metrics(static_cast<int>(o.metrics)))
+    names.push_back(m.first);
+  std::vector<storage::machine_def> defs;
+  for (int64_t i = 0; i < machines; ++i)
+    defs.push_back({machine_ident(i), machine_ident(i), "bench", "synthetic", "synthetic", names});
+  s.bindings = s.db->sync_catalog({{"bench", "benchmark line"}}, defs);
+  for (unsigned i = 0; i < cores; ++i)
+    s.readers.push_back(storage::reader::open(o.db, opts));
+  int64_t id0 = s.bindings.at(machine_ident(0)).machine_id;
+  auto latest = s.readers[0]->samples(id0, 0, 0, INT64_MAX / 2, 1000000);
+  if (latest.empty())
+    throw std::runtime_error(o.db + " has no telemetry (prefill first)");
+  s.newest = latest.back().ts_ms;
+  return s;
+}
 
-  api::server_settings as;
-  as.site = "seed";
-  as.port = 0;
-  as.db_path = o.db;
-  as.version = "bench";
-  as.http_threads = static_cast<int>(cores + std::min<size_t>(max_pending, 62) + api::reserved_threads);
-  as.db_options = opts;
-  api::server http{queries, gauge, as};
-  std::string error;
-  if (!http.bind(&error)) {
-    std::fprintf(stderr, "edgemes-seed edgemes: %s\n", error.c_str());
-    return 1;
-  }
-  http.start();
-  const int port = http.port();
-
+// The "writers": o.writers pollers of the synthetic source, first polls
+// spread over one interval.
+std::vector<actors::poller_actor> spawn_pollers(
+    caf::actor_system& sys, const run_options& o, int64_t interval_ms,
+    const std::map<std::string, storage::machine_binding>& bindings,
+    const actors::writer_actor& writer, const std::shared_ptr<actors::ingest_gauge>& gauge,
+    const std::shared_ptr<adapters::blocking_pool>& pool) {
   std::vector<actors::poller_actor> pollers;
   for (int64_t i = 0; i < o.writers; ++i) {
     actors::poller_parts parts;
@@ -103,29 +85,90 @@ int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines) {
     parts.pool = pool;
     pollers.push_back(actors::spawn_poller(sys, std::move(parts)));
   }
+  return pollers;
+}
 
-  auto make_reader = [&](int) -> read_fn {
-    auto cli = std::make_shared<httplib::Client>("127.0.0.1", port);
-    cli->set_keep_alive(true);
-    cli->set_tcp_nodelay(true);  // as curl, browsers and wrk do
-    cli->set_read_timeout(30, 0);
-    // No step_ms unless asked for: the API's default, as a dashboard reads.
-    const std::string step = o.step_ms > 0 ? "&step_ms=" + std::to_string(o.step_ms) : "";
-    return [cli, &o, machines, from, to, step](std::mt19937_64& rng, reader_counters& c) {
-      char path[256];
-      std::snprintf(path, sizeof path,
-                    "/api/v1/machines/bench-m%lld/series?metric=m%02d&from=%lld&to=%lld%s",
-                    static_cast<long long>(rng() % static_cast<uint64_t>(machines)),
-                    static_cast<int>(rng() % static_cast<uint64_t>(o.metrics)),
-                    static_cast<long long>(from), static_cast<long long>(to), step.c_str());
-      auto res = cli->Get(path);
-      if (!res || res->status != 200 || res->body.size() < 100) {
-        if (res && res->status == 503)
-          ++c.busy;
-        ++c.errors;
-      }
-    };
+// A reader thread's keep-alive client and its read: GET .../series of a
+// random machine and metric over [from, to).
+read_fn http_reader(int port, const run_options& o, int64_t machines, int64_t from, int64_t to) {
+  auto cli = std::make_shared<httplib::Client>("127.0.0.1", port);
+  cli->set_keep_alive(true);
+  cli->set_tcp_nodelay(true);  // as curl, browsers and wrk do
+  cli->set_read_timeout(30, 0);
+  // No step_ms unless asked for: the API's default, as a dashboard reads.
+  const std::string step = o.step_ms > 0 ? "&step_ms=" + std::to_string(o.step_ms) : "";
+  return [cli, &o, machines, from, to, step](std::mt19937_64& rng, reader_counters& c) {
+    char path[256];
+    std::snprintf(path, sizeof path,
+                  "/api/v1/machines/bench-m%lld/series?metric=m%02d&from=%lld&to=%lld%s",
+                  static_cast<long long>(rng() % static_cast<uint64_t>(machines)),
+                  static_cast<int>(rng() % static_cast<uint64_t>(o.metrics)),
+                  static_cast<long long>(from), static_cast<long long>(to), step.c_str());
+    auto res = cli->Get(path);
+    if (!res || res->status != 200 || res->body.size() < 100) {
+      if (res && res->status == 503)
+        ++c.busy;
+      ++c.errors;
+    }
   };
+}
+
+// Kills the pollers, then stops the writer (it commits what it holds) and the query pool.
+void stop_actors(caf::actor_system& sys, std::vector<actors::poller_actor>& pollers,
+                 const actors::writer_actor& writer, actors::query_pool& queries) {
+  caf::scoped_actor self{sys};
+  for (auto& p : pollers)
+    caf::anon_send_exit(p, caf::exit_reason::kill);
+  self->request(writer, std::chrono::minutes(1), actors::stop_atom::value)
+      .receive([](actors::writer_totals&) {}, [](caf::error&) {});
+  queries.stop();
+}
+
+} // namespace
+
+int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  storage::options opts;  // the daemon's defaults
+  store st;
+  try {
+    st = open_store(o, machines, cores, opts);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgemes-seed edgemes: %s\n", e.what());
+    return 1;
+  }
+  const int64_t from = st.newest - window_ms, to = st.newest + window_ms;
+
+  caf::actor_system_config caf_cfg;
+  caf_cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(2u, cores)));
+  caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(100));
+  actors::register_message_types(caf_cfg);
+  caf::actor_system sys{caf_cfg};
+  auto gauge = std::make_shared<actors::ingest_gauge>(200000);
+  actors::writer_settings ws;  // daemon defaults: 5000 samples/txn, 200 ms flush
+  auto writer = actors::spawn_writer(sys, std::move(st.db), ws, gauge);
+  const int64_t max_pending = 256;
+  auto queries = std::make_shared<actors::query_pool>(sys, std::move(st.readers),
+                                                      static_cast<size_t>(max_pending));
+  auto pool = std::make_shared<adapters::blocking_pool>(0, 16);
+
+  api::server_settings as;
+  as.site = "seed";
+  as.port = 0;
+  as.db_path = o.db;
+  as.version = "bench";
+  as.http_threads = api::http_threads_for(cores, max_pending);  // as daemon/settings.cpp
+  as.db_options = opts;
+  api::server http{queries, gauge, as};
+  std::string error;
+  if (!http.bind(&error)) {
+    std::fprintf(stderr, "edgemes-seed edgemes: %s\n", error.c_str());
+    return 1;
+  }
+  http.start();
+  const int port = http.port();
+  auto pollers = spawn_pollers(sys, o, interval_ms, st.bindings, writer, gauge, pool);
+
+  auto make_reader = [&](int) { return http_reader(port, o, machines, from, to); };
   // One thread mirrors what the writer actor committed into the counters.
   auto mirror = [&](int, const std::atomic<bool>& stop, writer_counters& wc) {
     while (!stop) {
@@ -148,14 +191,7 @@ int run_edgemes(const run_options& o, int64_t interval_ms, int64_t machines) {
   r.extra["query_workers"] = cores;
 
   http.stop();
-  {
-    caf::scoped_actor self{sys};
-    for (auto& p : pollers)
-      caf::anon_send_exit(p, caf::exit_reason::kill);
-    self->request(writer, std::chrono::minutes(1), actors::stop_atom::value)
-        .receive([](actors::writer_totals&) {}, [](caf::error&) {});
-    queries->stop();
-  }
+  stop_actors(sys, pollers, writer, *queries);
   std::printf("%s\n", r.json().dump().c_str());
   return r.reader_errors > 0 ? 1 : 0;
 }

@@ -174,12 +174,7 @@ int run_pg(const run_options& o, const std::string& label) {
         ++wc.busy;
         continue;
       }
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - t0).count();
-      if (us > wc.max_txn_us.load())
-        wc.max_txn_us = us;
-      ++wc.txns;
-      wc.samples += o.metrics;
+      wc.committed(t0, o.metrics);
     }
   };
   nlohmann::json params = {{"synchronous_commit", sync}, {"v", "jsonb"}};
