@@ -207,8 +207,8 @@ log_changes rewrite_log(sqlite3* db, sqlite3_stmt* insert_log, sqlite3_stmt* del
     auto k = keep.find(id);
     if (k != keep.end()) {
       const auto count = static_cast<int64_t>(k->second.size());
-      const int64_t new_id =
-          detail::insert_log_row(db, insert_log, buf, k->second, "compact: rewrite an ingest log row");
+      const int64_t new_id = detail::insert_log_row(db, insert_log, buf, k->second,
+                                                    "compact: rewrite an ingest log row");
       changes.renamed[id] = new_id;
       changes.new_counts[new_id] = count;
       ++out.log_rewritten;
