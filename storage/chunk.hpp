@@ -6,7 +6,7 @@
 // compaction window) and the form of a machine's polls inside an ingest log
 // batch (storage/log_batch.hpp) when it has several there; a single poll there
 // is a poll record (below). The format is documented byte by byte in
-// docs/STORAGE-FORMAT.md and in chunk.cpp; in short:
+// docs/STORAGE-FORMAT.md and in chunk_internal.hpp; in short:
 //
 //   chunk   := u8 version(=1) | varint n | varint nslots | zvarint(ts0 - base)
 //              | ints(n - 1 deltas ts[i] - ts[i-1]) | column × nslots

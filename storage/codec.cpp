@@ -281,6 +281,27 @@ bool skip_rollup_elements(scanner& s, int n) {
   return true;
 }
 
+// Every element of a JSON array, each read by `element(scanner&, T&)`, into
+// `out` (cleared first). False for a null text or a malformed array.
+template <class T, class Element>
+bool decode_array(const char* text, size_t size, std::vector<T>& out, Element&& element) {
+  out.clear();
+  if (!text)
+    return false;
+  scanner s{text, text + size};
+  if (!s.eat('['))
+    return false;
+  if (s.eat(']'))
+    return true;
+  for (bool done = false; !done;) {
+    T v;
+    if (!element(s, v) || !s.separator(done))
+      return false;
+    out.push_back(v);
+  }
+  return true;
+}
+
 } // namespace
 
 bool decode_slot(const char* text, size_t size, int slot, double& value) {
@@ -302,21 +323,7 @@ bool decode_slot(const char* text, size_t size, int slot, double& value) {
 }
 
 bool decode_all(const char* text, size_t size, std::vector<double>& values) {
-  values.clear();
-  if (!text)
-    return false;
-  scanner s{text, text + size};
-  if (!s.eat('['))
-    return false;
-  if (s.eat(']'))
-    return true;
-  for (bool done = false; !done;) {
-    double v;
-    if (!s.element(v) || !s.separator(done))
-      return false;
-    values.push_back(v);
-  }
-  return true;
+  return decode_array(text, size, values, [](scanner& s, double& v) { return s.element(v); });
 }
 
 bool decode_rollup_slot(const char* text, size_t size, int slot, slot_stats& out,
@@ -335,21 +342,9 @@ bool decode_rollup_slot(const char* text, size_t size, int slot, slot_stats& out
 }
 
 bool decode_rollup_all(const char* text, size_t size, bucket_stats& slots) {
-  slots.clear();
-  if (!text)
-    return false;
-  scanner s{text, text + size};
-  if (!s.eat('['))
-    return false;
-  if (s.eat(']'))
-    return true;
-  for (bool done = false; !done;) {
-    slot_stats st;
-    if (!rollup_element(s, st, rollup_all) || !s.separator(done))
-      return false;
-    slots.push_back(st);
-  }
-  return true;
+  return decode_array(text, size, slots, [](scanner& s, slot_stats& st) {
+    return rollup_element(s, st, rollup_all);
+  });
 }
 
 } // namespace edgemes::storage

@@ -88,6 +88,140 @@ void encode_window(window_polls& w, std::string& out) {
   chunk::encode(ts.data(), values.data(), ts.size(), nslots, out);
 }
 
+// The polls one compaction moves.
+struct moving_polls {
+  // (window start, machine) -> polls, for its chunk.
+  std::map<std::pair<int64_t, int64_t>, window_polls> windows;
+  // ingest_log id -> how many of its polls move.
+  std::unordered_map<int64_t, int64_t> per_log_row;
+};
+
+// What the log rewrite did, applied to writer::log_polls_ and the head after
+// COMMIT.
+struct log_changes {
+  std::unordered_map<int64_t, int64_t> renamed;     // old ingest_log id -> its new row
+  std::vector<int64_t> deleted;                     // ids deleted (renamed ones too)
+  std::unordered_map<int64_t, int64_t> new_counts;  // new id -> its polls
+};
+
+std::set<int64_t> machine_ids(sqlite3* db) {
+  std::set<int64_t> machines;
+  stmt_ptr q = detail::prepare(db, "SELECT id FROM machines");
+  while (detail::next_row(db, q.get(), "compact: list machines"))
+    machines.insert(sqlite3_column_int64(q.get(), 0));
+  return machines;
+}
+
+// The head's polls before `target`, by window; counts them into `out`.
+moving_polls gather(const head& h, int64_t target, int64_t boundary, int64_t window_ms,
+                    compaction_result& out, const std::set<int64_t>& machines) {
+  moving_polls m;
+  h.each_poll([&](int64_t machine, int64_t ts, const double* v, size_t nslots, int64_t log_id) {
+    if (ts >= target)
+      return;
+    ++m.per_log_row[log_id];
+    ++out.polls;
+    if (ts < boundary)
+      ++out.late_polls;
+    if (!machines.count(machine))
+      return;  // its machine was deleted (a line removed by hand): nothing to keep
+    auto& wp = m.windows[{floor_to(ts, window_ms), machine}];
+    wp.ts.push_back(ts);
+    wp.values.emplace_back(v, v + nslots);
+  });
+  return m;
+}
+
+// Writes one chunk per window of `windows`, merged with the chunk already
+// stored there, if any.
+void write_chunks(sqlite3* db, sqlite3_stmt* get, sqlite3_stmt* put, std::string& buf,
+                  std::map<std::pair<int64_t, int64_t>, window_polls>& windows,
+                  compaction_result& out) {
+  for (auto& [key, wp] : windows) {
+    {
+      detail::reset_on_exit r(get);
+      sqlite3_bind_int64(get, 1, key.first);
+      sqlite3_bind_int64(get, 2, key.second);
+      int rc = sqlite3_step(get);
+      if (rc == SQLITE_ROW) {
+        if (!merge_existing(sqlite3_column_blob(get, 0),
+                            static_cast<size_t>(sqlite3_column_bytes(get, 0)), wp))
+          throw db_error(SQLITE_CORRUPT, "compact: the chunk of machine " +
+                                             std::to_string(key.second) + " at " +
+                                             std::to_string(key.first) + " does not decode");
+      } else if (rc != SQLITE_DONE) {
+        fail(db, rc, "compact: read a chunk");
+      }
+    }
+    encode_window(wp, buf);
+    sqlite3_bind_int64(put, 1, key.first);
+    sqlite3_bind_int64(put, 2, key.second);
+    sqlite3_bind_int64(put, 3, static_cast<int64_t>(wp.ts.size()));
+    detail::bind_blob(put, 4, buf);
+    step_done(db, put, "compact: write a chunk");
+    ++out.chunks;
+    out.bytes += static_cast<int64_t>(buf.size());
+  }
+}
+
+// The polls that stay (ts >= target) of each log row some of whose polls
+// move: log id -> its remaining polls, whose values `kept_values` owns.
+std::unordered_map<int64_t, std::vector<log_batch::poll>> staying_polls(
+    const head& h, const std::unordered_map<int64_t, int64_t>& log_polls, const moving_polls& m,
+    int64_t target, std::vector<std::vector<double>>& kept_values) {
+  std::unordered_map<int64_t, std::vector<log_batch::poll>> keep;
+  for (const auto& [id, n] : m.per_log_row) {
+    auto total = log_polls.find(id);
+    if (total != log_polls.end() && total->second > n)
+      keep[id];
+  }
+  if (keep.empty())
+    return keep;
+  h.each_poll([&](int64_t machine, int64_t ts, const double* v, size_t nslots, int64_t log_id) {
+    if (ts < target)
+      return;
+    auto k = keep.find(log_id);
+    if (k == keep.end())
+      return;
+    kept_values.emplace_back(v, v + nslots);
+    k->second.push_back({machine, ts, &kept_values.back()});
+  });
+  return keep;
+}
+
+// Deletes each log row whose polls all moved and replaces a row that keeps
+// some (a commit that straddled the boundary) by a new row holding only those.
+log_changes rewrite_log(sqlite3* db, sqlite3_stmt* insert_log, sqlite3_stmt* delete_log,
+                        std::string& buf, const head& h,
+                        const std::unordered_map<int64_t, int64_t>& log_polls,
+                        const moving_polls& m, int64_t target, compaction_result& out) {
+  if (h.polls() < out.polls)
+    throw db_error(SQLITE_INTERNAL, "compact: head holds " + std::to_string(h.polls()) +
+                                        " polls, moving " + std::to_string(out.polls));
+  // Reserved up front: the kept polls point into it.
+  std::vector<std::vector<double>> kept_values;
+  kept_values.reserve(static_cast<size_t>(h.polls() - out.polls) + 1);
+  auto keep = staying_polls(h, log_polls, m, target, kept_values);
+  log_changes changes;
+  for (const auto& [id, n] : m.per_log_row) {
+    auto k = keep.find(id);
+    if (k != keep.end()) {
+      const auto count = static_cast<int64_t>(k->second.size());
+      const int64_t new_id = detail::insert_log_row(db, insert_log, buf, k->second,
+                                                    "compact: rewrite an ingest log row");
+      changes.renamed[id] = new_id;
+      changes.new_counts[new_id] = count;
+      ++out.log_rewritten;
+    } else {
+      ++out.log_deleted;
+    }
+    sqlite3_bind_int64(delete_log, 1, id);
+    step_done(db, delete_log, "compact: delete an ingest log row");
+    changes.deleted.push_back(id);
+  }
+  return changes;
+}
+
 } // namespace
 
 bool writer::compaction_due() const {
@@ -130,115 +264,22 @@ compaction_result writer::compact(bool force) {
     return out;
   }
 
-  std::set<int64_t> machines;
-  {
-    stmt_ptr q = detail::prepare(db_, "SELECT id FROM machines");
-    while (detail::next_row(db_, q.get(), "compact: list machines"))
-      machines.insert(sqlite3_column_int64(q.get(), 0));
-  }
-
-  // (window start, machine) -> polls; and per log row, how many of its polls move.
-  std::map<std::pair<int64_t, int64_t>, window_polls> windows;
-  std::unordered_map<int64_t, int64_t> moving;
-  head_->each_poll([&](int64_t machine, int64_t ts, const double* v, size_t nslots,
-                       int64_t log_id) {
-    if (ts >= target)
-      return;
-    ++moving[log_id];
-    ++out.polls;
-    if (ts < boundary)
-      ++out.late_polls;
-    if (!machines.count(machine))
-      return;  // its machine was deleted (a line removed by hand): nothing to keep
-    auto& wp = windows[{floor_to(ts, w), machine}];
-    wp.ts.push_back(ts);
-    wp.values.emplace_back(v, v + nslots);
-  });
-
+  moving_polls moving = gather(*head_, target, boundary, w, out, machine_ids(db_));
   statements& st = *stmts_;
-  std::unordered_map<int64_t, int64_t> renamed;
-  std::vector<int64_t> deleted;
-  std::unordered_map<int64_t, int64_t> new_counts;
+  log_changes changes;
   in_transaction(db_, "compact", [&] {
-    for (auto& [key, wp] : windows) {
-      {
-        sqlite3_stmt* q = st.chunk_get.get();
-        detail::reset_on_exit r(q);
-        sqlite3_bind_int64(q, 1, key.first);
-        sqlite3_bind_int64(q, 2, key.second);
-        int rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) {
-          if (!merge_existing(sqlite3_column_blob(q, 0),
-                              static_cast<size_t>(sqlite3_column_bytes(q, 0)), wp))
-            throw db_error(SQLITE_CORRUPT, "compact: the chunk of machine " +
-                                               std::to_string(key.second) + " at " +
-                                               std::to_string(key.first) + " does not decode");
-        } else if (rc != SQLITE_DONE) {
-          fail(db_, rc, "compact: read a chunk");
-        }
-      }
-      encode_window(wp, st.buf);
-      sqlite3_stmt* put = st.chunk_put.get();
-      sqlite3_bind_int64(put, 1, key.first);
-      sqlite3_bind_int64(put, 2, key.second);
-      sqlite3_bind_int64(put, 3, static_cast<int64_t>(wp.ts.size()));
-      detail::bind_blob(put, 4, st.buf);
-      step_done(db_, put, "compact: write a chunk");
-      ++out.chunks;
-      out.bytes += static_cast<int64_t>(st.buf.size());
-    }
+    write_chunks(db_, st.chunk_get.get(), st.chunk_put.get(), st.buf, moving.windows, out);
     sqlite3_bind_int64(st.set_boundary.get(), 1, target);
     step_done(db_, st.set_boundary.get(), "compact: set the boundary");
-
-    // Log rows: gone when all their polls moved, else rewritten with the rest.
-    std::unordered_map<int64_t, std::vector<log_batch::poll>> keep;
-    std::vector<std::vector<double>> kept_values;  // owns the values the polls point to
-    if (head_->polls() < out.polls)
-      throw db_error(SQLITE_INTERNAL, "compact: head holds " + std::to_string(head_->polls()) +
-                                          " polls, moving " + std::to_string(out.polls));
-    kept_values.reserve(static_cast<size_t>(head_->polls() - out.polls) + 1);
-    for (const auto& [id, n] : moving) {
-      auto total = log_polls_.find(id);
-      if (total != log_polls_.end() && total->second > n)
-        keep[id];
-    }
-    if (!keep.empty()) {
-      head_->each_poll([&](int64_t machine, int64_t ts, const double* v, size_t nslots,
-                           int64_t log_id) {
-        if (ts < target)
-          return;
-        auto k = keep.find(log_id);
-        if (k == keep.end())
-          return;
-        kept_values.emplace_back(v, v + nslots);
-        k->second.push_back({machine, ts, &kept_values.back()});
-      });
-    }
-    for (const auto& [id, n] : moving) {
-      auto k = keep.find(id);
-      if (k != keep.end()) {
-        st.buf.clear();
-        const auto count = static_cast<int64_t>(k->second.size());
-        log_batch::encode(k->second, st.buf);
-        detail::bind_blob(st.insert_log.get(), 1, st.buf);
-        step_done(db_, st.insert_log.get(), "compact: rewrite an ingest log row");
-        renamed[id] = sqlite3_last_insert_rowid(db_);
-        new_counts[renamed[id]] = count;
-        ++out.log_rewritten;
-      } else {
-        ++out.log_deleted;
-      }
-      sqlite3_bind_int64(st.delete_log.get(), 1, id);
-      step_done(db_, st.delete_log.get(), "compact: delete an ingest log row");
-      deleted.push_back(id);
-    }
+    changes = rewrite_log(db_, st.insert_log.get(), st.delete_log.get(), st.buf, *head_,
+                          log_polls_, moving, target, out);
   });
 
-  for (int64_t id : deleted)
+  for (int64_t id : changes.deleted)
     log_polls_.erase(id);
-  for (const auto& [id, n] : new_counts)
+  for (const auto& [id, n] : changes.new_counts)
     log_polls_[id] = n;
-  head_->compacted(target, [&](int64_t, int64_t ts) { return ts < target; }, renamed);
+  head_->compacted(target, [&](int64_t, int64_t ts) { return ts < target; }, changes.renamed);
   return out;
 }
 

@@ -222,6 +222,96 @@ CREATE VIEW samples_10s(machine, metric, ts, count, sum, min, max, last) AS
    GROUP BY machine, metric, b;
 )sql";
 
+// The v3 -> v4 move of the telemetry rows (to_chunks): its statements and the
+// buffers reused across machines and windows.
+class telemetry_move {
+public:
+  // Polls from `boundary` on (the newest window) go to the log, older ones
+  // to chunks.
+  telemetry_move(sqlite3* db, int64_t window_ms, int64_t boundary)
+      : db_(db), window_ms_(window_ms), boundary_(boundary),
+        rows_(prepare(db, "SELECT ts, v FROM telemetry WHERE machine_id=? ORDER BY ts")),
+        put_(prepare(db, "INSERT INTO chunks(start, machine_id, polls, data) "
+                         "VALUES(?,?,?,?)")),
+        log_(prepare(db, "INSERT INTO ingest_log(data) VALUES(?)")) {}
+
+  // One machine's rows, oldest first: a chunk per window before the
+  // boundary, the rest held for the log.
+  void machine(int64_t machine) {
+    reset_on_exit r(rows_.get());
+    sqlite3_bind_int64(rows_.get(), 1, machine);
+    int64_t start = 0;
+    while (next_row(db_, rows_.get(), "schema v4: read telemetry")) {
+      const int64_t t = sqlite3_column_int64(rows_.get(), 0);
+      // A row that does not decode (edited by hand) held no values.
+      if (!decode_all(reinterpret_cast<const char*>(sqlite3_column_text(rows_.get(), 1)),
+                      static_cast<size_t>(sqlite3_column_bytes(rows_.get(), 1)), values_))
+        values_.clear();
+      if (t >= boundary_) {
+        hot_.push_back({{machine, t}, values_});
+        continue;
+      }
+      const int64_t w = floor_to(t, window_ms_);
+      if (!ts_.empty() && w != start)
+        flush(machine, start);
+      start = w;
+      ts_.push_back(t);
+      polls_.push_back(values_);
+    }
+    flush(machine, start);
+  }
+
+  // The newest window goes to the log, in batches of at most 5 000 polls.
+  void hot_to_log() {
+    for (size_t from = 0; from < hot_.size(); from += 5000) {
+      std::vector<log_batch::poll> batch;
+      for (size_t i = from; i < std::min(hot_.size(), from + 5000); ++i)
+        batch.push_back({hot_[i].first.first, hot_[i].first.second, &hot_[i].second});
+      buf_.clear();
+      log_batch::encode(std::move(batch), buf_);
+      reset_on_exit r(log_.get());
+      sqlite3_bind_blob(log_.get(), 1, buf_.data(), static_cast<int>(buf_.size()), SQLITE_STATIC);
+      if (int rc = sqlite3_step(log_.get()); rc != SQLITE_DONE)
+        fail(db_, rc, "schema v4: write the ingest log");
+    }
+  }
+
+private:
+  // Writes the window's polls gathered so far as its chunk.
+  void flush(int64_t machine, int64_t start) {
+    if (ts_.empty())
+      return;
+    size_t nslots = 0;
+    for (const auto& p : polls_)
+      nslots = std::max(nslots, p.size());
+    flat_.assign(ts_.size() * nslots, NAN);
+    for (size_t i = 0; i < polls_.size(); ++i)
+      std::copy(polls_[i].begin(), polls_[i].end(),
+                flat_.begin() + static_cast<std::ptrdiff_t>(i * nslots));
+    buf_.clear();
+    chunk::encode(ts_.data(), flat_.data(), ts_.size(), nslots, buf_);
+    reset_on_exit r(put_.get());
+    sqlite3_bind_int64(put_.get(), 1, start);
+    sqlite3_bind_int64(put_.get(), 2, machine);
+    sqlite3_bind_int64(put_.get(), 3, static_cast<int64_t>(ts_.size()));
+    sqlite3_bind_blob(put_.get(), 4, buf_.data(), static_cast<int>(buf_.size()), SQLITE_STATIC);
+    if (int rc = sqlite3_step(put_.get()); rc != SQLITE_DONE)
+      fail(db_, rc, "schema v4: write a chunk");
+    ts_.clear();
+    polls_.clear();
+  }
+
+  sqlite3* const db_;
+  const int64_t window_ms_, boundary_;
+  stmt_ptr rows_, put_, log_;
+  std::vector<int64_t> ts_;                  // the current window's polls
+  std::vector<std::vector<double>> polls_;
+  std::vector<double> values_, flat_;
+  std::string buf_;
+  // The newest window's polls, for the log: (machine, ts, values).
+  std::vector<std::pair<std::pair<int64_t, int64_t>, std::vector<double>>> hot_;
+};
+
 // Moves every telemetry row of a version 3 file into chunks (windows before
 // the one holding the newest row) or the ingest log (that window), then
 // drops the old tables. Streams one machine and one window at a time.
@@ -246,73 +336,10 @@ void to_chunks(sqlite3* db, int64_t window_ms) {
       while (next_row(db, q.get(), "schema v4: machines"))
         machines.push_back(sqlite3_column_int64(q.get(), 0));
     }
-    stmt_ptr rows = prepare(db, "SELECT ts, v FROM telemetry WHERE machine_id=? ORDER BY ts");
-    stmt_ptr put = prepare(db, "INSERT INTO chunks(start, machine_id, polls, data) "
-                               "VALUES(?,?,?,?)");
-    stmt_ptr log = prepare(db, "INSERT INTO ingest_log(data) VALUES(?)");
-    std::vector<int64_t> ts;
-    std::vector<std::vector<double>> polls;
-    std::vector<double> values, flat;
-    std::string buf;
-    // The newest window's polls, for the log: (machine, ts, values).
-    std::vector<std::pair<std::pair<int64_t, int64_t>, std::vector<double>>> hot;
-    auto flush = [&](int64_t machine, int64_t start) {
-      if (ts.empty())
-        return;
-      size_t nslots = 0;
-      for (const auto& p : polls)
-        nslots = std::max(nslots, p.size());
-      flat.assign(ts.size() * nslots, NAN);
-      for (size_t i = 0; i < polls.size(); ++i)
-        std::copy(polls[i].begin(), polls[i].end(),
-                  flat.begin() + static_cast<std::ptrdiff_t>(i * nslots));
-      buf.clear();
-      chunk::encode(ts.data(), flat.data(), ts.size(), nslots, buf);
-      reset_on_exit r(put.get());
-      sqlite3_bind_int64(put.get(), 1, start);
-      sqlite3_bind_int64(put.get(), 2, machine);
-      sqlite3_bind_int64(put.get(), 3, static_cast<int64_t>(ts.size()));
-      sqlite3_bind_blob(put.get(), 4, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
-      if (int rc = sqlite3_step(put.get()); rc != SQLITE_DONE)
-        fail(db, rc, "schema v4: write a chunk");
-      ts.clear();
-      polls.clear();
-    };
-    for (int64_t machine : machines) {
-      reset_on_exit r(rows.get());
-      sqlite3_bind_int64(rows.get(), 1, machine);
-      int64_t start = 0;
-      while (next_row(db, rows.get(), "schema v4: read telemetry")) {
-        const int64_t t = sqlite3_column_int64(rows.get(), 0);
-        // A row that does not decode (edited by hand) held no values.
-        if (!decode_all(reinterpret_cast<const char*>(sqlite3_column_text(rows.get(), 1)),
-                        static_cast<size_t>(sqlite3_column_bytes(rows.get(), 1)), values))
-          values.clear();
-        if (t >= boundary) {
-          hot.push_back({{machine, t}, values});
-          continue;
-        }
-        const int64_t w = floor_to(t, window_ms);
-        if (!ts.empty() && w != start)
-          flush(machine, start);
-        start = w;
-        ts.push_back(t);
-        polls.push_back(values);
-      }
-      flush(machine, start);
-    }
-    // The newest window goes to the log, in batches of at most 5 000 polls.
-    for (size_t from = 0; from < hot.size(); from += 5000) {
-      std::vector<log_batch::poll> batch;
-      for (size_t i = from; i < std::min(hot.size(), from + 5000); ++i)
-        batch.push_back({hot[i].first.first, hot[i].first.second, &hot[i].second});
-      buf.clear();
-      log_batch::encode(std::move(batch), buf);
-      reset_on_exit r(log.get());
-      sqlite3_bind_blob(log.get(), 1, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
-      if (int rc = sqlite3_step(log.get()); rc != SQLITE_DONE)
-        fail(db, rc, "schema v4: write the ingest log");
-    }
+    telemetry_move move(db, window_ms, boundary);
+    for (int64_t machine : machines)
+      move.machine(machine);
+    move.hot_to_log();
     sql = "UPDATE compaction SET boundary=" + std::to_string(boundary);
     exec(db, sql.c_str(), "schema v4: boundary");
   }

@@ -10,7 +10,7 @@
 //
 // byte_reader is the one way the decoders read bytes: every get is checked
 // against `end` and reports false instead of reading past it. Internal to
-// storage (chunk.cpp, log_batch.cpp); not part of any public surface.
+// storage (chunk*.cpp, log_batch.cpp); not part of any public surface.
 #pragma once
 
 #include <cstddef>

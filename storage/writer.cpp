@@ -1,35 +1,29 @@
-// storage/writer: the one write connection (see writer.hpp).
-//
-// Batching and durability: commit() is one BEGIN IMMEDIATE ... COMMIT. IMMEDIATE
-// takes the write lock up front, so the transaction can never fail half-way
-// with SQLITE_BUSY_SNAPSHOT. With synchronous=NORMAL in WAL mode a committed
-// batch survives a process crash; a power cut may lose the last batches but
-// never corrupts the file.
-//
-// Every cache here mirrors what is committed: the state cache (last_state_ +
-// statements::last_ts), the written statuses and the head change only after
-// COMMIT succeeded, so a rolled-back batch can be retried and produces the
-// same rows. compact() lives in storage/compaction.cpp.
+// storage/writer: the one write connection (see writer.hpp): opening and
+// closing it, the catalogue (lines, machines, metric slots), loading the head
+// from the ingest log, and checkpoints. The commit path is in
+// storage/writer_commit.cpp (with the batching and durability contract),
+// compact() in storage/compaction.cpp.
 #include "storage/writer.hpp"
 
 #include "storage/chunk.hpp"
 #include "storage/connection.hpp"
 #include "storage/head.hpp"
 #include "storage/log_batch.hpp"
-#include "storage/rollup.hpp"
 #include "storage/schema.hpp"
 #include "storage/sql_functions.hpp"
 #include "storage/writer_detail.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <filesystem>
-#include <limits>
-#include <set>
 
 namespace edgemes::storage {
 
+using detail::bind_text;
 using detail::fail;
+using detail::in_transaction;
+using detail::step_done;
 using detail::stmt_ptr;
 
 writer::statements::statements(sqlite3* db)
@@ -75,11 +69,16 @@ void bind_blob(sqlite3_stmt* s, int i, const std::string& bytes) {
   sqlite3_bind_blob(s, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
 }
 
-} // namespace detail
+int64_t insert_log_row(sqlite3* db, sqlite3_stmt* insert_log, std::string& buf,
+                       std::vector<log_batch::poll> polls, const char* what) {
+  buf.clear();
+  log_batch::encode(std::move(polls), buf);
+  bind_blob(insert_log, 1, buf);
+  step_done(db, insert_log, what);
+  return sqlite3_last_insert_rowid(db);
+}
 
-using detail::bind_text;
-using detail::in_transaction;
-using detail::step_done;
+} // namespace detail
 
 std::unique_ptr<writer> writer::open(const std::string& path, const options& opts,
                                      const layout_options& layout) {
@@ -145,84 +144,108 @@ writer::~writer() {
     sqlite3_close_v2(db_);
 }
 
+namespace {
+
+// The statements of one sync_catalog() call (prepared inside its transaction).
+struct catalog_statements {
+  stmt_ptr upsert_line, line_id, upsert_machine, list_metrics, insert_metric;
+
+  explicit catalog_statements(sqlite3* db)
+      : upsert_line(detail::prepare(db, "INSERT INTO lines(ident, name) VALUES(?,?) "
+                                        "ON CONFLICT(ident) DO UPDATE SET name=excluded.name")),
+        line_id(detail::prepare(db, "SELECT id FROM lines WHERE ident=?")),
+        upsert_machine(detail::prepare(
+            db, "INSERT INTO machines(line_id, ident, name, type, adapter, configured, status) "
+                "VALUES(?,?,?,?,?,1,'unknown') ON CONFLICT(ident) DO UPDATE SET "
+                "line_id=excluded.line_id, name=excluded.name, type=excluded.type, "
+                "adapter=excluded.adapter, configured=1, status='unknown' RETURNING id")),
+        list_metrics(detail::prepare(db, "SELECT slot, name FROM metrics WHERE machine_id=?")),
+        insert_metric(
+            detail::prepare(db, "INSERT INTO metrics(machine_id, slot, name) VALUES(?,?,?)")) {}
+};
+
+// Upserts the machine's row (its line must exist); returns its id.
+int64_t upsert_machine(sqlite3* db, catalog_statements& cs, const machine_def& m) {
+  detail::reset_on_exit r1(cs.line_id.get());
+  bind_text(cs.line_id.get(), 1, m.line_ident);
+  int rc = sqlite3_step(cs.line_id.get());
+  if (rc != SQLITE_ROW) {
+    if (rc == SQLITE_DONE)
+      throw db_error(SQLITE_CONSTRAINT, "sync_catalog: machine '" + m.ident +
+                                            "' refers to unknown line '" + m.line_ident + "'");
+    fail(db, rc, "sync_catalog: find line");
+  }
+  sqlite3_stmt* um = cs.upsert_machine.get();
+  detail::reset_on_exit r2(um);
+  sqlite3_bind_int64(um, 1, sqlite3_column_int64(cs.line_id.get(), 0));
+  bind_text(um, 2, m.ident);
+  bind_text(um, 3, m.name);
+  bind_text(um, 4, m.type);
+  bind_text(um, 5, m.adapter);
+  rc = sqlite3_step(um);
+  if (rc != SQLITE_ROW)
+    fail(db, rc, "sync_catalog: upsert machine '" + m.ident + "'");
+  const int64_t id = sqlite3_column_int64(um, 0);
+  step_done(db, um, "sync_catalog: upsert machine");
+  return id;
+}
+
+// The slot of each of `names` for the machine. Slots are append-only:
+// existing names keep theirs, new names get max+1.
+std::vector<int> assign_slots(sqlite3* db, catalog_statements& cs, int64_t machine_id,
+                              const std::vector<std::string>& names) {
+  std::map<std::string, int> slot_of;
+  int next_slot = 0;
+  {
+    sqlite3_stmt* q = cs.list_metrics.get();
+    detail::reset_on_exit r(q);
+    sqlite3_bind_int64(q, 1, machine_id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+      int slot = sqlite3_column_int(q, 0);
+      slot_of[detail::column_text(q, 1)] = slot;
+      next_slot = std::max(next_slot, slot + 1);
+    }
+    if (rc != SQLITE_DONE)
+      fail(db, rc, "sync_catalog: list metrics");
+  }
+  std::vector<int> slots;
+  sqlite3_stmt* ins = cs.insert_metric.get();
+  for (const auto& name : names) {
+    auto it = slot_of.find(name);
+    if (it == slot_of.end()) {
+      it = slot_of.emplace(name, next_slot++).first;
+      sqlite3_bind_int64(ins, 1, machine_id);
+      sqlite3_bind_int(ins, 2, it->second);
+      bind_text(ins, 3, name);
+      step_done(db, ins, "sync_catalog: insert metric");
+    }
+    slots.push_back(it->second);
+  }
+  return slots;
+}
+
+} // namespace
+
 std::map<std::string, machine_binding> writer::sync_catalog(
     const std::vector<line_def>& lines, const std::vector<machine_def>& machines) {
   if (!db_)
     throw db_error(SQLITE_MISUSE, "sync_catalog: writer is closed");
   std::map<std::string, machine_binding> out;
   in_transaction(db_, "sync_catalog", [&] {
-    stmt_ptr upsert_line = detail::prepare(
-        db_, "INSERT INTO lines(ident, name) VALUES(?,?) "
-             "ON CONFLICT(ident) DO UPDATE SET name=excluded.name");
-    stmt_ptr line_id = detail::prepare(db_, "SELECT id FROM lines WHERE ident=?");
-    stmt_ptr upsert_machine = detail::prepare(
-        db_, "INSERT INTO machines(line_id, ident, name, type, adapter, configured, status) "
-             "VALUES(?,?,?,?,?,1,'unknown') ON CONFLICT(ident) DO UPDATE SET "
-             "line_id=excluded.line_id, name=excluded.name, type=excluded.type, "
-             "adapter=excluded.adapter, configured=1, status='unknown' RETURNING id");
-    stmt_ptr list_metrics =
-        detail::prepare(db_, "SELECT slot, name FROM metrics WHERE machine_id=?");
-    stmt_ptr insert_metric =
-        detail::prepare(db_, "INSERT INTO metrics(machine_id, slot, name) VALUES(?,?,?)");
-
+    catalog_statements cs(db_);
     for (const auto& l : lines) {
-      bind_text(upsert_line.get(), 1, l.ident);
-      bind_text(upsert_line.get(), 2, l.name);
-      step_done(db_, upsert_line.get(), "sync_catalog: upsert line");
+      bind_text(cs.upsert_line.get(), 1, l.ident);
+      bind_text(cs.upsert_line.get(), 2, l.name);
+      step_done(db_, cs.upsert_line.get(), "sync_catalog: upsert line");
     }
     // Nobody polls a machine that left the config: unconfigured, status unknown.
     detail::exec(db_, "UPDATE machines SET configured=0, status='unknown'",
                  "sync_catalog: unconfigure machines");
-
     for (const auto& m : machines) {
-      detail::reset_on_exit r1(line_id.get());
-      bind_text(line_id.get(), 1, m.line_ident);
-      int rc = sqlite3_step(line_id.get());
-      if (rc != SQLITE_ROW) {
-        if (rc == SQLITE_DONE)
-          throw db_error(SQLITE_CONSTRAINT, "sync_catalog: machine '" + m.ident +
-                                                "' refers to unknown line '" + m.line_ident + "'");
-        fail(db_, rc, "sync_catalog: find line");
-      }
-      sqlite3_stmt* um = upsert_machine.get();
-      detail::reset_on_exit r2(um);
-      sqlite3_bind_int64(um, 1, sqlite3_column_int64(line_id.get(), 0));
-      bind_text(um, 2, m.ident);
-      bind_text(um, 3, m.name);
-      bind_text(um, 4, m.type);
-      bind_text(um, 5, m.adapter);
-      rc = sqlite3_step(um);
-      if (rc != SQLITE_ROW)
-        fail(db_, rc, "sync_catalog: upsert machine '" + m.ident + "'");
       machine_binding b;
-      b.machine_id = sqlite3_column_int64(um, 0);
-      step_done(db_, um, "sync_catalog: upsert machine");
-
-      // Slots are append-only: existing names keep theirs, new names get max+1.
-      std::map<std::string, int> slot_of;
-      int next_slot = 0;
-      {
-        detail::reset_on_exit r3(list_metrics.get());
-        sqlite3_bind_int64(list_metrics.get(), 1, b.machine_id);
-        while ((rc = sqlite3_step(list_metrics.get())) == SQLITE_ROW) {
-          int slot = sqlite3_column_int(list_metrics.get(), 0);
-          slot_of[detail::column_text(list_metrics.get(), 1)] = slot;
-          next_slot = std::max(next_slot, slot + 1);
-        }
-        if (rc != SQLITE_DONE)
-          fail(db_, rc, "sync_catalog: list metrics");
-      }
-      for (const auto& name : m.metric_names) {
-        auto it = slot_of.find(name);
-        if (it == slot_of.end()) {
-          it = slot_of.emplace(name, next_slot++).first;
-          sqlite3_bind_int64(insert_metric.get(), 1, b.machine_id);
-          sqlite3_bind_int(insert_metric.get(), 2, it->second);
-          bind_text(insert_metric.get(), 3, name);
-          step_done(db_, insert_metric.get(), "sync_catalog: insert metric");
-        }
-        b.slots.push_back(it->second);
-      }
+      b.machine_id = upsert_machine(db_, cs, m);
+      b.slots = assign_slots(db_, cs, b.machine_id, m.metric_names);
       out[m.ident] = std::move(b);
     }
   });
@@ -230,165 +253,6 @@ std::map<std::string, machine_binding> writer::sync_catalog(
   held_status_.clear();
   load_statuses();
   return out;
-}
-
-commit_stats writer::commit(const std::vector<poll_row>& polls,
-                            const std::vector<state_row>& states,
-                            const std::vector<status_row>& statuses) {
-  if (!db_)
-    throw db_error(SQLITE_MISUSE, "commit: writer is closed");
-  statements& st = *stmts_;
-  commit_stats stats;
-  // machine_id -> (state, ts) changes of this batch, folded in after COMMIT.
-  std::map<int64_t, std::pair<std::string, int64_t>> staged;
-  std::vector<const poll_row*> accepted;
-  std::vector<const status_row*> to_write;
-  int64_t log_id = 0;
-
-  step_done(db_, st.begin.get(), "commit: begin");
-  try {
-    // Duplicates: a (machine, ts) in the head, in a chunk, or twice here.
-    std::set<std::pair<int64_t, int64_t>> seen;
-    accepted.reserve(polls.size());
-    for (const auto& p : polls) {
-      require_machine(p.machine_id);
-      const bool dup = !seen.emplace(p.machine_id, p.ts_ms).second ||
-                       head_->contains(p.machine_id, p.ts_ms) ||
-                       (head_->has_boundary() && p.ts_ms < head_->boundary() &&
-                        chunk_has(p.machine_id, p.ts_ms));
-      if (dup) {
-        ++stats.duplicates;
-        continue;
-      }
-      accepted.push_back(&p);
-      ++stats.rows;
-      for (double v : p.values)
-        stats.samples += std::isfinite(v) ? 1 : 0;
-    }
-    if (!accepted.empty()) {
-      std::vector<log_batch::poll> batch;
-      batch.reserve(accepted.size());
-      for (const poll_row* p : accepted)
-        batch.push_back({p->machine_id, p->ts_ms, &p->values});
-      st.buf.clear();
-      log_batch::encode(std::move(batch), st.buf);
-      detail::bind_blob(st.insert_log.get(), 1, st.buf);
-      step_done(db_, st.insert_log.get(), "commit: append to the ingest log");
-      log_id = sqlite3_last_insert_rowid(db_);
-    }
-
-    for (const auto& s : states) {
-      auto sit = staged.find(s.machine_id);
-      if (sit == staged.end()) {
-        auto known = last_state_.find(s.machine_id);
-        std::pair<std::string, int64_t> prev{"", std::numeric_limits<int64_t>::min()};
-        if (known != last_state_.end()) {
-          prev = {known->second, st.last_ts[s.machine_id]};
-        } else {
-          // First sight of this machine: no row of it was written in this
-          // transaction yet, so this reads the committed state.
-          sqlite3_stmt* q = st.last_state.get();
-          detail::reset_on_exit r(q);
-          sqlite3_bind_int64(q, 1, s.machine_id);
-          int rc = sqlite3_step(q);
-          if (rc == SQLITE_ROW)
-            prev = {detail::column_text(q, 1), sqlite3_column_int64(q, 0)};
-          else if (rc != SQLITE_DONE)
-            fail(db_, rc, "commit: read last state");
-        }
-        sit = staged.emplace(s.machine_id, std::move(prev)).first;
-      }
-      auto& [last, last_ts] = sit->second;
-      if (s.state == last || s.ts_ms <= last_ts)
-        continue;  // not a change, or older than what is stored
-      sqlite3_stmt* ins_s = st.insert_state.get();
-      sqlite3_bind_int64(ins_s, 1, s.machine_id);
-      sqlite3_bind_int64(ins_s, 2, s.ts_ms);
-      bind_text(ins_s, 3, s.state);
-      step_done(db_, ins_s, "commit: insert state change");
-      stats.state_changes += sqlite3_changes(db_);
-      last = s.state;
-      last_ts = s.ts_ms;
-    }
-
-    // A status row is rewritten when what a person reads in it changed, or
-    // status_every_ms after its last write; the head has the newest anyway.
-    std::map<int64_t, const status_row*> newest;
-    for (const auto& s : statuses)
-      newest[s.machine_id] = &s;
-    for (const auto& [id, s] : newest) {
-      auto w = written_status_.find(id);
-      const bool due = w == written_status_.end() || w->second.status != s->status ||
-                       w->second.last_error != s->last_error ||
-                       s->last_poll_ms - w->second.last_poll_ms >= layout_.status_every_ms ||
-                       s->last_poll_ms < w->second.last_poll_ms;
-      if (due)
-        to_write.push_back(s);
-    }
-    write_status_rows(to_write);
-
-    step_done(db_, st.commit.get(), "commit: commit");
-  } catch (...) {
-    if (!sqlite3_get_autocommit(db_)) {
-      sqlite3_step(st.rollback.get());
-      sqlite3_reset(st.rollback.get());
-    }
-    throw;
-  }
-
-  for (auto& [id, change] : staged) {
-    if (change.second == std::numeric_limits<int64_t>::min())
-      continue;  // machine has no state at all yet: nothing to cache
-    last_state_[id] = std::move(change.first);
-    st.last_ts[id] = change.second;
-  }
-  for (const status_row* s : to_write) {
-    written_status_[s->machine_id] = *s;
-    held_status_.erase(s->machine_id);
-  }
-  for (const auto& s : statuses) {
-    head_->set_status(s.machine_id, s);
-    if (auto w = written_status_.find(s.machine_id);
-        w == written_status_.end() || w->second.last_poll_ms != s.last_poll_ms ||
-        w->second.polls_ok != s.polls_ok || w->second.polls_failed != s.polls_failed ||
-        w->second.poll_problems != s.poll_problems || w->second.polls_missed != s.polls_missed ||
-        w->second.last_ok_ms != s.last_ok_ms)
-      held_status_[s.machine_id] = s;
-  }
-  for (const poll_row* p : accepted)
-    head_->append(p->machine_id, p->ts_ms, p->values, log_id);
-  if (!accepted.empty())
-    log_polls_[log_id] = static_cast<int64_t>(accepted.size());
-  head_->publish();
-  return stats;
-}
-
-void writer::write_status_rows(const std::vector<const status_row*>& rows) {
-  sqlite3_stmt* up = stmts_->update_status.get();
-  for (const status_row* s : rows) {
-    bind_text(up, 1, s->status);
-    sqlite3_bind_int64(up, 2, s->last_poll_ms);
-    sqlite3_bind_int64(up, 3, s->last_ok_ms);
-    bind_text(up, 4, s->last_error);
-    sqlite3_bind_int64(up, 5, s->polls_ok);
-    sqlite3_bind_int64(up, 6, s->polls_failed);
-    sqlite3_bind_int64(up, 7, s->poll_problems);
-    sqlite3_bind_int64(up, 8, s->polls_missed);
-    sqlite3_bind_int64(up, 9, s->machine_id);
-    step_done(db_, up, "commit: update machine status");
-  }
-}
-
-void writer::flush_statuses() {
-  if (!db_ || held_status_.empty())
-    return;
-  std::vector<const status_row*> rows;
-  for (const auto& [id, s] : held_status_)
-    rows.push_back(&s);
-  in_transaction(db_, "write machine statuses", [&] { write_status_rows(rows); });
-  for (const auto& [id, s] : held_status_)
-    written_status_[id] = s;
-  held_status_.clear();
 }
 
 void writer::load_statuses() {
@@ -409,36 +273,6 @@ void writer::load_statuses() {
     s.polls_missed = sqlite3_column_int64(q.get(), 8);
     written_status_[s.machine_id] = std::move(s);
   }
-}
-
-void writer::require_machine(int64_t machine_id) {
-  if (known_machines_.count(machine_id))
-    return;
-  stmt_ptr q = detail::prepare(db_, "SELECT 1 FROM machines WHERE id=?");
-  sqlite3_bind_int64(q.get(), 1, machine_id);
-  if (!detail::next_row(db_, q.get(), "commit: find machine"))
-    throw db_error(SQLITE_CONSTRAINT_FOREIGNKEY,
-                   "commit: FOREIGN KEY constraint failed: a poll of machine id " +
-                       std::to_string(machine_id) + ", which is not in the machines table");
-  known_machines_.insert(machine_id);
-}
-
-bool writer::chunk_has(int64_t machine_id, int64_t ts) {
-  sqlite3_stmt* q = stmts_->chunk_get.get();
-  detail::reset_on_exit r(q);
-  sqlite3_bind_int64(q, 1, floor_to(ts, window_ms_));
-  sqlite3_bind_int64(q, 2, machine_id);
-  int rc = sqlite3_step(q);
-  if (rc == SQLITE_DONE)
-    return false;
-  if (rc != SQLITE_ROW)
-    fail(db_, rc, "commit: read a chunk");
-  chunk::view v;
-  std::vector<int64_t> ts_all;
-  if (!v.parse(sqlite3_column_blob(q, 0), static_cast<size_t>(sqlite3_column_bytes(q, 0))) ||
-      !v.timestamps(ts_all))
-    return false;  // an unreadable chunk holds nothing we could duplicate
-  return std::binary_search(ts_all.begin(), ts_all.end(), ts);
 }
 
 void writer::load_head() {

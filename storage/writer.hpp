@@ -206,6 +206,15 @@ private:
   void write_status_rows(const std::vector<const status_row*>& rows);
   bool chunk_has(int64_t machine_id, int64_t ts);
   void require_machine(int64_t machine_id);  // throws for an id not in machines
+  // commit()'s steps (writer_commit.cpp), in order; commit_batch holds what
+  // they stage until COMMIT.
+  struct commit_batch;
+  void accept_polls(const std::vector<poll_row>& polls, commit_batch& b, commit_stats& stats);
+  void append_to_log(commit_batch& b);
+  void stage_states(const std::vector<state_row>& states, commit_batch& b, commit_stats& stats);
+  std::pair<std::string, int64_t> stored_state(int64_t machine_id);  // (state, ts), "" = none
+  void choose_statuses(const std::vector<status_row>& statuses, commit_batch& b) const;
+  void apply_committed(commit_batch& b, const std::vector<status_row>& statuses);
   struct statements;
   sqlite3* db_;
   std::string path_;
@@ -216,8 +225,8 @@ private:
   std::map<int64_t, std::string> last_state_;  // machine_id -> last stored state
   // machine_id -> the status row as last written, and held-back newer ones.
   std::map<int64_t, status_row> written_status_, held_status_;
-  std::unordered_map<int64_t, int64_t> log_polls_;
-  std::set<int64_t> known_machines_;  // ids seen in machines (machines are never deleted here)  // ingest_log id -> its polls in the head
+  std::unordered_map<int64_t, int64_t> log_polls_;  // ingest_log id -> its polls in the head
+  std::set<int64_t> known_machines_;  // ids seen in machines (machines are never deleted here)
   int64_t retention_cursor_ = 0;  // machine id where the next delete_before() starts
 };
 

@@ -1,13 +1,15 @@
-// storage/writer_detail: what writer.cpp, compaction.cpp and retention.cpp
-// share (internal to storage/): the writer's prepared statements and small
+// storage/writer_detail: what writer.cpp, writer_commit.cpp, compaction.cpp and
+// retention.cpp share (internal to storage/): the writer's prepared statements and small
 // statement helpers. Everything here runs on the writer's connection.
 #pragma once
 
 #include "storage/connection.hpp"
+#include "storage/log_batch.hpp"
 #include "storage/writer.hpp"
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace edgemes::storage {
 
@@ -31,6 +33,11 @@ void step_done(sqlite3* db, sqlite3_stmt* s, const char* what);
 // SQLITE_STATIC binds: every caller steps and resets before the bytes go away.
 void bind_text(sqlite3_stmt* s, int i, const std::string& text);
 void bind_blob(sqlite3_stmt* s, int i, const std::string& bytes);
+
+// Appends one ingest_log row holding `polls` (encoded into `buf`) with the
+// writer's insert_log statement; returns the row's id.
+int64_t insert_log_row(sqlite3* db, sqlite3_stmt* insert_log, std::string& buf,
+                       std::vector<log_batch::poll> polls, const char* what);
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back and rethrows on
 // any failure.
