@@ -35,7 +35,7 @@ struct database_config {
   std::string synchronous = storage::options{}.synchronous;        // OFF | NORMAL | FULL | EXTRA
   int64_t cache_size_kib = storage::options{}.cache_size_kib;      // PRAGMA cache_size=-N (the writer)
   int64_t read_cache_size_kib = 8000;  // the same for each read-only query connection
-  int64_t memory_limit_kib = 49152;    // soft cap on all connections' caches together; 0 = none
+  int64_t memory_limit_kib = 32768;    // soft cap on all connections' caches together; 0 = none
   int64_t busy_timeout_ms = storage::options{}.busy_timeout_ms;
   bool foreign_keys = storage::options{}.foreign_keys;
   int64_t wal_autocheckpoint_pages = storage::options{}.wal_autocheckpoint_pages;

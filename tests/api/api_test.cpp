@@ -544,7 +544,7 @@ TEST_CASE("/health reports the writer, the database and memory", "[api]") {
   CHECK(mem["rss_kib"].get<int64_t>() > 1000);
   CHECK(mem["sqlite_bytes"].get<int64_t>() > 0);
   CHECK(mem["sqlite_highwater_bytes"].get<int64_t>() >= mem["sqlite_bytes"].get<int64_t>());
-  CHECK(mem["sqlite_limit_bytes"] == 49152 * 1024);
+  CHECK(mem["sqlite_limit_bytes"] == 32768 * 1024);
   auto index = ok_json(d.port(), "/api/v1");
   CHECK(index["api"] == "/api/v1");
 }

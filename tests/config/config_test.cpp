@@ -148,7 +148,7 @@ TEST_CASE("absent keys take the documented defaults", "[config]") {
   CHECK(c.database.synchronous == "NORMAL");
   CHECK(c.database.cache_size_kib == defaults.database.cache_size_kib);
   CHECK(c.database.read_cache_size_kib == 8000);
-  CHECK(c.database.memory_limit_kib == 49152);
+  CHECK(c.database.memory_limit_kib == 32768);
   CHECK(c.database.foreign_keys);
   CHECK(c.writer.max_batch == 5000);
   CHECK(c.writer.max_queue == 200000);
