@@ -128,10 +128,10 @@ struct running {
   int64_t longest_poll_ms = 0;
 };
 
-std::vector<actors::poller_actor>
-spawn_pollers(caf::actor_system& sys, const config::config& cfg, std::vector<machine_plan>& plans,
-              const opened_store& store, running& r, std::shared_ptr<actors::ingest_gauge> gauge) {
-  std::vector<actors::poller_actor> pollers;
+// One poller per machine, into r.pollers (r.writer and r.pool already set).
+void spawn_pollers(caf::actor_system& sys, const config::config& cfg,
+                   const std::vector<machine_plan>& plans, const opened_store& store, running& r,
+                   const std::shared_ptr<actors::ingest_gauge>& gauge) {
   for (size_t index = 0; index < plans.size(); ++index) {
     const auto& m = *plans[index].cfg;
     actors::poller_parts parts;
@@ -142,10 +142,9 @@ spawn_pollers(caf::actor_system& sys, const config::config& cfg, std::vector<mac
     parts.writer = r.writer;
     parts.gauge = gauge;
     parts.pool = r.pool;
-    pollers.push_back(actors::spawn_poller(sys, std::move(parts)));
+    r.pollers.push_back(actors::spawn_poller(sys, std::move(parts)));
     r.longest_poll_ms = std::max(r.longest_poll_ms, m.source.timeout_ms);
   }
-  return pollers;
 }
 
 // Pollers first (each hands in its poll in flight, bounded by the longest
@@ -230,7 +229,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   r.queries = std::make_shared<actors::query_pool>(sys, std::move(readers),
                                                    static_cast<size_t>(cfg.api.max_pending));
   r.pool = make_poll_pool(cfg, plans);
-  r.pollers = spawn_pollers(sys, cfg, plans, *store, r, gauge);
+  spawn_pollers(sys, cfg, plans, *store, r, gauge);
 
   api::server http{r.queries, gauge, server_settings(cfg, query_actors, EDGEMES_VERSION)};
   std::string bind_error;
