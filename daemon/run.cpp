@@ -125,6 +125,7 @@ struct running {
   std::shared_ptr<adapters::blocking_pool> pool;
   actors::writer_actor writer;
   std::shared_ptr<actors::query_pool> queries;
+  std::shared_ptr<actors::ingest_gauge> gauge;
   int64_t longest_poll_ms = 0;
 };
 
@@ -180,8 +181,13 @@ void stop_all(caf::actor_system& sys, running& r) {
   self->request(r.writer, std::chrono::minutes(5), actors::stop_atom::value)
       .receive(
           [&](actors::writer_totals& t) {
+            const int64_t dups = r.gauge->duplicates();
             log::info("edgemes", "writer closed: " + std::to_string(t.samples) + " samples in " +
                                      std::to_string(t.rows) + " rows committed this run" +
+                                     (dups > 0 ? ", " + std::to_string(dups) +
+                                                     " duplicate polls not stored (same machine "
+                                                     "and timestamp as a stored one)"
+                                               : "") +
                                      (t.lost_samples > 0
                                           ? ", " + std::to_string(t.lost_samples) +
                                                 " samples could not be committed"
@@ -225,6 +231,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   caf::actor_system sys{caf_cfg};
   auto gauge = std::make_shared<actors::ingest_gauge>(cfg.writer.max_queue);
   running r;
+  r.gauge = gauge;
   r.writer = actors::spawn_writer(sys, std::move(store->db), writer_settings(cfg), gauge);
   r.queries = std::make_shared<actors::query_pool>(sys, std::move(readers),
                                                    static_cast<size_t>(cfg.api.max_pending));
