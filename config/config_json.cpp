@@ -1,6 +1,6 @@
 // config/config_json: a parsed config written back in the file's shape, every
-// key present. check-config --print shows it (what the daemon will run with),
-// and a test compares docs/CONFIG.md's defaults with to_json(config{}).
+// key present. tests/config/config_doc_test.cpp compares docs/CONFIG.md's keys
+// and defaults with to_json(config{}).
 #include "config/config.hpp"
 
 #include <nlohmann/json.hpp>

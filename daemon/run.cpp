@@ -129,10 +129,9 @@ struct running {
   int64_t longest_poll_ms = 0;
 };
 
-// One poller per machine, into r.pollers (r.writer and r.pool already set).
+// One poller per machine, into r.pollers (r.writer, r.pool, r.gauge already set).
 void spawn_pollers(caf::actor_system& sys, const config::config& cfg,
-                   const std::vector<machine_plan>& plans, const opened_store& store, running& r,
-                   const std::shared_ptr<actors::ingest_gauge>& gauge) {
+                   const std::vector<machine_plan>& plans, const opened_store& store, running& r) {
   for (size_t index = 0; index < plans.size(); ++index) {
     const auto& m = *plans[index].cfg;
     actors::poller_parts parts;
@@ -141,7 +140,7 @@ void spawn_pollers(caf::actor_system& sys, const config::config& cfg,
     parts.source = plans[index].source;
     parts.extractor = plans[index].extractor;
     parts.writer = r.writer;
-    parts.gauge = gauge;
+    parts.gauge = r.gauge;
     parts.pool = r.pool;
     r.pollers.push_back(actors::spawn_poller(sys, std::move(parts)));
     r.longest_poll_ms = std::max(r.longest_poll_ms, m.source.timeout_ms);
@@ -236,7 +235,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   r.queries = std::make_shared<actors::query_pool>(sys, std::move(readers),
                                                    static_cast<size_t>(cfg.api.max_pending));
   r.pool = make_poll_pool(cfg, plans);
-  spawn_pollers(sys, cfg, plans, *store, r, gauge);
+  spawn_pollers(sys, cfg, plans, *store, r);
 
   api::server http{r.queries, gauge, server_settings(cfg, query_actors, EDGEMES_VERSION)};
   std::string bind_error;
