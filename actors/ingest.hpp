@@ -65,11 +65,14 @@ public:
     late_polls_.fetch_add(late);
   }
   // The head (storage/head.hpp) after a commit or compaction: polls held in
-  // memory until compacted, and the bytes they take.
-  void record_head(int64_t polls, int64_t bytes) {
+  // memory until compacted, the bytes they take, and how often it went past
+  // its limit and spilled its oldest polls to be read from the log instead.
+  void record_head(int64_t polls, int64_t bytes, int64_t spills) {
     head_polls_.store(polls);
     head_bytes_.store(bytes);
+    head_spills_.store(spills);
   }
+  int64_t head_spills() const { return head_spills_.load(); }
   int64_t head_polls() const { return head_polls_.load(); }
   int64_t head_bytes() const { return head_bytes_.load(); }
   int64_t compactions() const { return compactions_.load(); }
@@ -112,6 +115,7 @@ private:
   std::atomic<int64_t> late_polls_{0};
   std::atomic<int64_t> head_polls_{0};
   std::atomic<int64_t> head_bytes_{0};
+  std::atomic<int64_t> head_spills_{0};
   std::atomic<int64_t> dropped_reports_{0};
   std::atomic<int64_t> committed_rows_{0};
   std::atomic<int64_t> committed_samples_{0};

@@ -222,7 +222,7 @@ struct writer_state {
   // The head's size for /health (this thread is the head's only writer).
   void record_head() {
     auto h = db->shared_head();
-    gauge->record_head(h->polls(), h->bytes());
+    gauge->record_head(h->polls(), h->bytes(), db->head_spills());
   }
 
   // Moves the windows that ended grace_ms ago from the ingest log into

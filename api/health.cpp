@@ -52,6 +52,7 @@ void writer_json(json_out& w, const actors::ingest_gauge& g, bool failing) {
   w.key("late_polls").value(g.late_polls());
   w.key("head_polls").value(g.head_polls());
   w.key("head_bytes").value(g.head_bytes());
+  w.key("head_spills").value(g.head_spills());
   w.key("error");
   failing ? w.value(g.writer_error()) : w.null();
   w.end_object();

@@ -46,6 +46,7 @@ struct database_config {
   int64_t chunk_window_ms = storage::layout_options{}.window_ms;  // fixed when the file is created
   int64_t compaction_grace_ms = storage::layout_options{}.grace_ms;
   int64_t status_interval_ms = storage::layout_options{}.status_every_ms;
+  int64_t head_memory_limit_kib = storage::layout_options{}.head_limit_bytes / 1024;  // 0 = none
 };
 
 struct writer_config {

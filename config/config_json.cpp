@@ -28,6 +28,7 @@ ojson database_json(const database_config& d) {
           {"retention_days", d.retention_days},
           {"chunk_window_ms", d.chunk_window_ms},
           {"compaction_grace_ms", d.compaction_grace_ms},
+          {"head_memory_limit_kib", d.head_memory_limit_kib},
           {"status_interval_ms", d.status_interval_ms}};
 }
 

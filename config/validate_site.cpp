@@ -24,7 +24,7 @@ std::vector<std::string> database_keys() {
   return {"path", "synchronous", "cache_size_kib", "read_cache_size_kib", "memory_limit_kib", "busy_timeout_ms", "foreign_keys",
           "wal_autocheckpoint_pages", "journal_size_limit_bytes", "wal_max_bytes",
           "checkpoint_interval_ms", "retention_days", "chunk_window_ms", "compaction_grace_ms",
-          "status_interval_ms"};
+          "status_interval_ms", "head_memory_limit_kib"};
 }
 
 // Minutes after midnight of "HH:MM" (00:00 .. 23:59), or -1.
@@ -95,6 +95,7 @@ void validator::read_database(object_reader r, database_config& db) {
   r.integer("chunk_window_ms", db.chunk_window_ms, 1000, kDayMs);
   r.integer("compaction_grace_ms", db.compaction_grace_ms, 0, kDayMs);
   r.integer("status_interval_ms", db.status_interval_ms, 0, kDayMs);
+  r.integer("head_memory_limit_kib", db.head_memory_limit_kib, 0, kInt32Max);
 }
 
 void validator::read_writer(object_reader r, writer_config& w) {

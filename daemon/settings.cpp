@@ -32,6 +32,7 @@ storage::layout_options layout_options(const config::database_config& d) {
   l.window_ms = d.chunk_window_ms;
   l.grace_ms = d.compaction_grace_ms;
   l.status_every_ms = d.status_interval_ms;
+  l.head_limit_bytes = d.head_memory_limit_kib * 1024;
   return l;
 }
 

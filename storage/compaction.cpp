@@ -4,13 +4,15 @@
 // The invariant (schema.cpp): every committed poll is in exactly one of
 // `chunks` and `ingest_log`, and the head mirrors the log. One compaction is
 // one transaction that
-//   1. writes one chunk per (window, machine) for every poll of the head with
-//      ts < the new boundary — merged with the chunk already there, if any
-//      (a late poll into a window compacted before);
+//   1. writes one chunk per (window, machine) for every uncompacted poll with
+//      ts < the new boundary — the head's, and those of the log rows the head
+//      spilled (storage/head.hpp), decoded from the log — merged with the
+//      chunk already there, if any (a late poll into a window compacted
+//      before);
 //   2. sets compaction.boundary (and bumps its generation);
-//   3. deletes each ingest_log row whose polls all moved, and replaces a row
-//      that keeps some (a commit that straddled the boundary) by a new row
-//      holding only those.
+//   3. deletes each ingest_log row whose polls all moved, and rewrites in
+//      place (same id) a row that keeps some (a commit that straddled the
+//      boundary) with only those.
 // Then, after COMMIT, the head drops the moved polls. A kill -9 before COMMIT
 // leaves the log as it was; the next start reloads the head from it and the
 // next compaction does the same work again.
@@ -96,13 +98,31 @@ struct moving_polls {
   std::unordered_map<int64_t, int64_t> per_log_row;
 };
 
-// What the log rewrite did, applied to writer::log_polls_ and the head after
-// COMMIT.
+// What the log rewrite did, applied to writer::log_polls_ after COMMIT.
 struct log_changes {
-  std::unordered_map<int64_t, int64_t> renamed;     // old ingest_log id -> its new row
-  std::vector<int64_t> deleted;                     // ids deleted (renamed ones too)
-  std::unordered_map<int64_t, int64_t> new_counts;  // new id -> its polls
+  std::vector<int64_t> deleted;                     // ids deleted
+  std::unordered_map<int64_t, int64_t> new_counts;  // rewritten id -> the polls it keeps
 };
+
+using poll_fn = std::function<void(int64_t, int64_t, const double*, size_t, int64_t)>;
+
+// Every uncompacted poll: f(machine_id, ts, values, nslots, log_id) for the
+// head's, then for those of the log rows below its spill level.
+void each_uncompacted(sqlite3* db, sqlite3_stmt* log_below, const head& h, const poll_fn& f) {
+  h.each_poll(f);
+  if (h.spilled_below() == 0)
+    return;
+  detail::reset_on_exit r(log_below);
+  sqlite3_bind_int64(log_below, 1, h.spilled_below());
+  while (detail::next_row(db, log_below, "compact: read the spilled ingest log")) {
+    const int64_t id = sqlite3_column_int64(log_below, 0);
+    detail::each_log_poll(id, sqlite3_column_blob(log_below, 1),
+                          static_cast<size_t>(sqlite3_column_bytes(log_below, 1)),
+                          [&](int64_t machine, int64_t ts, const std::vector<double>& v) {
+                            f(machine, ts, v.data(), v.size(), id);
+                          });
+  }
+}
 
 std::set<int64_t> machine_ids(sqlite3* db) {
   std::set<int64_t> machines;
@@ -112,12 +132,35 @@ std::set<int64_t> machine_ids(sqlite3* db) {
   return machines;
 }
 
-// The head's polls before `target`, by window; counts them into `out`.
-moving_polls gather(const head& h, int64_t target, int64_t boundary, int64_t window_ms,
-                    compaction_result& out, const std::set<int64_t>& machines) {
+// Machine ids [lo, hi): one pass of a compaction.
+struct machine_range {
+  int64_t lo, hi;
+};
+
+// Splits the machines into `passes` ranges of about as many machines each,
+// covering every id (a poll of a machine deleted meanwhile falls in one too).
+std::vector<machine_range> machine_ranges(const std::set<int64_t>& machines, size_t passes) {
+  std::vector<machine_range> out;
+  const std::vector<int64_t> ids(machines.begin(), machines.end());
+  passes = std::max<size_t>(1, std::min(passes, ids.size()));
+  int64_t lo = std::numeric_limits<int64_t>::min();
+  for (size_t p = 1; p < passes; ++p) {
+    const int64_t hi = ids[p * ids.size() / passes];
+    out.push_back({lo, hi});
+    lo = hi;
+  }
+  out.push_back({lo, std::numeric_limits<int64_t>::max()});
+  return out;
+}
+
+// The uncompacted polls before `target` of the machines in `range`, by
+// window; counts them into `out`.
+moving_polls gather(sqlite3* db, sqlite3_stmt* log_below, const head& h, int64_t target,
+                    int64_t boundary, int64_t window_ms, compaction_result& out,
+                    const std::set<int64_t>& machines, machine_range range) {
   moving_polls m;
-  h.each_poll([&](int64_t machine, int64_t ts, const double* v, size_t nslots, int64_t log_id) {
-    if (ts >= target)
+  each_uncompacted(db, log_below, h, [&](int64_t machine, int64_t ts, const double* v, size_t nslots, int64_t log_id) {
+    if (ts >= target || machine < range.lo || machine >= range.hi)
       return;
     ++m.per_log_row[log_id];
     ++out.polls;
@@ -164,60 +207,56 @@ void write_chunks(sqlite3* db, sqlite3_stmt* get, sqlite3_stmt* put, std::string
   }
 }
 
-// The polls that stay (ts >= target) of each log row some of whose polls
-// move: log id -> its remaining polls, whose values `kept_values` owns.
-std::unordered_map<int64_t, std::vector<log_batch::poll>> staying_polls(
-    const head& h, const std::unordered_map<int64_t, int64_t>& log_polls, const moving_polls& m,
-    int64_t target, std::vector<std::vector<double>>& kept_values) {
-  std::unordered_map<int64_t, std::vector<log_batch::poll>> keep;
-  for (const auto& [id, n] : m.per_log_row) {
-    auto total = log_polls.find(id);
-    if (total != log_polls.end() && total->second > n)
-      keep[id];
-  }
-  if (keep.empty())
-    return keep;
-  h.each_poll([&](int64_t machine, int64_t ts, const double* v, size_t nslots, int64_t log_id) {
-    if (ts < target)
-      return;
-    auto k = keep.find(log_id);
-    if (k == keep.end())
-      return;
-    kept_values.emplace_back(v, v + nslots);
-    k->second.push_back({machine, ts, &kept_values.back()});
-  });
-  return keep;
-}
-
-// Deletes each log row whose polls all moved and replaces a row that keeps
-// some (a commit that straddled the boundary) by a new row holding only those.
-log_changes rewrite_log(sqlite3* db, sqlite3_stmt* insert_log, sqlite3_stmt* delete_log,
-                        std::string& buf, const head& h,
+// Deletes each log row whose polls all moved and rewrites in place a row that
+// keeps some (a commit that straddled the boundary) with only those, read
+// back from the row itself (its polls may be spilled from the head).
+log_changes rewrite_log(sqlite3* db, sqlite3_stmt* get_log, sqlite3_stmt* update_log,
+                        sqlite3_stmt* delete_log, std::string& buf,
                         const std::unordered_map<int64_t, int64_t>& log_polls,
                         const moving_polls& m, int64_t target, compaction_result& out) {
-  if (h.polls() < out.polls)
-    throw db_error(SQLITE_INTERNAL, "compact: head holds " + std::to_string(h.polls()) +
-                                        " polls, moving " + std::to_string(out.polls));
-  // Reserved up front: the kept polls point into it.
-  std::vector<std::vector<double>> kept_values;
-  kept_values.reserve(static_cast<size_t>(h.polls() - out.polls) + 1);
-  auto keep = staying_polls(h, log_polls, m, target, kept_values);
   log_changes changes;
+  std::vector<std::vector<double>> kept_values;
+  std::vector<log_batch::poll> kept;
   for (const auto& [id, n] : m.per_log_row) {
-    auto k = keep.find(id);
-    if (k != keep.end()) {
-      const auto count = static_cast<int64_t>(k->second.size());
-      const int64_t new_id = detail::insert_log_row(db, insert_log, buf, k->second,
-                                                    "compact: rewrite an ingest log row");
-      changes.renamed[id] = new_id;
-      changes.new_counts[new_id] = count;
-      ++out.log_rewritten;
-    } else {
+    auto total = log_polls.find(id);
+    if (total == log_polls.end() || total->second <= n) {
+      sqlite3_bind_int64(delete_log, 1, id);
+      step_done(db, delete_log, "compact: delete an ingest log row");
+      changes.deleted.push_back(id);
       ++out.log_deleted;
+      continue;
     }
-    sqlite3_bind_int64(delete_log, 1, id);
-    step_done(db, delete_log, "compact: delete an ingest log row");
-    changes.deleted.push_back(id);
+    kept_values.clear();
+    kept.clear();
+    {
+      detail::reset_on_exit r(get_log);
+      sqlite3_bind_int64(get_log, 1, id);
+      if (!detail::next_row(db, get_log, "compact: read an ingest log row"))
+        throw db_error(SQLITE_CORRUPT, "compact: ingest_log row " + std::to_string(id) +
+                                           " is missing");
+      // Reserved up front: the kept polls point into it.
+      kept_values.reserve(static_cast<size_t>(total->second - n));
+      detail::each_log_poll(id, sqlite3_column_blob(get_log, 0),
+                            static_cast<size_t>(sqlite3_column_bytes(get_log, 0)),
+                            [&](int64_t machine, int64_t ts, const std::vector<double>& v) {
+                              if (ts < target || kept_values.size() == kept_values.capacity())
+                                return;
+                              kept_values.push_back(v);
+                              kept.push_back({machine, ts, &kept_values.back()});
+                            });
+    }
+    if (static_cast<int64_t>(kept.size()) != total->second - n)
+      throw db_error(SQLITE_INTERNAL, "compact: ingest_log row " + std::to_string(id) +
+                                          " keeps " + std::to_string(kept.size()) +
+                                          " polls, expected " +
+                                          std::to_string(total->second - n));
+    buf.clear();
+    log_batch::encode(kept, buf);
+    detail::bind_blob(update_log, 1, buf);
+    sqlite3_bind_int64(update_log, 2, id);
+    step_done(db, update_log, "compact: rewrite an ingest log row");
+    changes.new_counts[id] = static_cast<int64_t>(kept.size());
+    ++out.log_rewritten;
   }
   return changes;
 }
@@ -225,7 +264,7 @@ log_changes rewrite_log(sqlite3* db, sqlite3_stmt* insert_log, sqlite3_stmt* del
 } // namespace
 
 bool writer::compaction_due() const {
-  if (!db_ || head_->polls() == 0)
+  if (!db_ || !has_uncompacted())
     return false;
   if (!head_->has_boundary())
     return true;
@@ -237,7 +276,7 @@ compaction_result writer::compact(bool force) {
     throw db_error(SQLITE_MISUSE, "compact: writer is closed");
   compaction_result out;
   const int64_t w = window_ms_;
-  if (head_->polls() == 0) {
+  if (!has_uncompacted()) {
     out.boundary = head_->boundary();
     return out;
   }
@@ -245,10 +284,12 @@ compaction_result writer::compact(bool force) {
   // (force) every window holding a poll.
   int64_t target = force ? floor_to(head_->newest_ts(), w) + w
                          : floor_to(head_->newest_ts() - layout_.grace_ms, w);
+  statements& st = *stmts_;
   int64_t oldest = std::numeric_limits<int64_t>::max();
-  head_->each_poll([&](int64_t, int64_t ts, const double*, size_t, int64_t) {
-    oldest = std::min(oldest, ts);
-  });
+  each_uncompacted(db_, st.log_below.get(), *head_,
+                   [&](int64_t, int64_t ts, const double*, size_t, int64_t) {
+                     oldest = std::min(oldest, ts);
+                   });
   const int64_t boundary = head_->has_boundary() ? head_->boundary() : floor_to(oldest, w);
   target = std::max(target, boundary);
   out.boundary = target;
@@ -264,14 +305,36 @@ compaction_result writer::compact(bool force) {
     return out;
   }
 
-  moving_polls moving = gather(*head_, target, boundary, w, out, machine_ids(db_));
-  statements& st = *stmts_;
+  // The polls that move are gathered in memory, in several passes over the
+  // machines when they would take more than half the head's limit (a
+  // spilled head holds less than what compaction moves).
+  const std::set<int64_t> machines = machine_ids(db_);
+  size_t passes = 1;
+  if (layout_.head_limit_bytes > 0) {
+    int64_t polls = 0;
+    for (const auto& [id, n] : log_polls_)
+      polls += n;
+    const double per_poll =
+        48.0 + (head_->polls() > 0 ? static_cast<double>(head_->bytes()) /
+                                         static_cast<double>(head_->polls())
+                                   : 160.0);
+    const double budget = static_cast<double>(std::max<int64_t>(layout_.head_limit_bytes / 2, 1));
+    passes = static_cast<size_t>(
+        std::min(static_cast<double>(polls) * per_poll / budget + 1, static_cast<double>(machines.size() + 1)));
+  }
+  moving_polls moving;
   log_changes changes;
   in_transaction(db_, "compact", [&] {
-    write_chunks(db_, st.chunk_get.get(), st.chunk_put.get(), st.buf, moving.windows, out);
+    for (const machine_range& range : machine_ranges(machines, passes)) {
+      moving_polls part =
+          gather(db_, st.log_below.get(), *head_, target, boundary, w, out, machines, range);
+      write_chunks(db_, st.chunk_get.get(), st.chunk_put.get(), st.buf, part.windows, out);
+      for (const auto& [id, n] : part.per_log_row)
+        moving.per_log_row[id] += n;
+    }
     sqlite3_bind_int64(st.set_boundary.get(), 1, target);
     step_done(db_, st.set_boundary.get(), "compact: set the boundary");
-    changes = rewrite_log(db_, st.insert_log.get(), st.delete_log.get(), st.buf, *head_,
+    changes = rewrite_log(db_, st.get_log.get(), st.update_log.get(), st.delete_log.get(), st.buf,
                           log_polls_, moving, target, out);
   });
 
@@ -279,7 +342,11 @@ compaction_result writer::compact(bool force) {
     log_polls_.erase(id);
   for (const auto& [id, n] : changes.new_counts)
     log_polls_[id] = n;
-  head_->compacted(target, [&](int64_t, int64_t ts) { return ts < target; }, changes.renamed);
+  head_->compacted(target, [&](int64_t, int64_t ts) { return ts < target; });
+  if (head_->spilled_below() > 0 &&
+      std::none_of(log_polls_.begin(), log_polls_.end(),
+                   [&](const auto& row) { return row.first < head_->spilled_below(); }))
+    head_->clear_spill();  // every spilled row is compacted
   return out;
 }
 

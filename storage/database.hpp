@@ -45,6 +45,9 @@ struct layout_options {
   int64_t window_ms = 120'000;       // chunk width; fixed when the file is created
   int64_t grace_ms = 30'000;         // how late a poll may arrive before its window is compacted
   int64_t status_every_ms = 30'000;  // an unchanged status row is rewritten at most this often
+  // The head's memory limit (storage/head.hpp): past it the oldest
+  // uncompacted polls are read back from the ingest log instead. 0 = none.
+  int64_t head_limit_bytes = int64_t{64} << 20;
   // Called (on the opening thread) before an existing file is migrated from
   // schema version `from` to `to`: a migration rewrites the telemetry once.
   std::function<void(int from, int to)> before_migration;

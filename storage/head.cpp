@@ -104,6 +104,7 @@ void head::publish() {
       continue;
     auto snap = std::make_shared<snapshot>();
     snap->boundary = boundary_;
+    snap->spilled_below = spilled_below_;
     snap->blocks.assign(m.blocks.begin(), m.blocks.end());
     snap->last_count = m.blocks.empty() ? 0 : m.blocks.back()->used;
     snap->has_status = m.has_status;
@@ -126,48 +127,77 @@ void head::each_poll(
   }
 }
 
-void head::compacted(int64_t boundary, const std::function<bool(int64_t, int64_t)>& moved,
-                     const std::unordered_map<int64_t, int64_t>& renamed) {
-  boundary_ = boundary;
+void head::rebuild(const std::function<bool(int64_t, int64_t, int64_t)>& drop, bool track_spill) {
   for (auto& [id, mp] : machines_) {
     machine& m = *mp;
     // Rebuilt into new blocks: published blocks stay as they are for the
     // readers that hold them.
     std::vector<std::shared_ptr<block>> kept;
+    bool dropped = false;
     for (size_t b = 0; b < m.blocks.size(); ++b) {
       const block& bl = *m.blocks[b];
       const size_t n = bl.used;
       for (size_t i = 0; i < n; ++i) {
-        if (moved(id, bl.ts[i])) {
+        if (drop(id, bl.ts[i], bl.log_id[i])) {
           --polls_;
+          dropped = true;
+          if (track_spill)
+            m.spilled_newest = std::max(m.spilled_newest, bl.ts[i]);
           continue;
         }
-        int64_t log_id = bl.log_id[i];
-        if (auto r = renamed.find(log_id); r != renamed.end())
-          log_id = r->second;
         // Blocks only widen: a wider poll starts a new block.
         if (kept.empty() || kept.back()->used == block::capacity || kept.back()->nslots < bl.nslots)
           kept.push_back(std::make_shared<block>(bl.nslots));
         block& dst = *kept.back();
         const size_t k = dst.used++;
         dst.ts[k] = bl.ts[i];
-        dst.log_id[k] = log_id;
+        dst.log_id[k] = bl.log_id[i];
         for (size_t s = 0; s < dst.nslots; ++s)
           dst.values[k * dst.nslots + s] = s < bl.nslots ? bl.values[i * bl.nslots + s] : NAN;
       }
     }
-    for (const auto& b : m.blocks)
-      bytes_ -= block_bytes(*b);
-    for (const auto& b : kept)
-      bytes_ += block_bytes(*b);
-    m.blocks = std::move(kept);
-    m.newest = std::numeric_limits<int64_t>::min();
-    for (size_t b = 0; b < m.blocks.size(); ++b)
-      for (size_t i = 0; i < m.blocks[b]->used; ++i)
-        m.newest = std::max(m.newest, m.blocks[b]->ts[i]);
-    m.dirty = true;  // the boundary changed for every machine
+    if (dropped) {
+      for (const auto& b : m.blocks)
+        bytes_ -= block_bytes(*b);
+      for (const auto& b : kept)
+        bytes_ += block_bytes(*b);
+      m.blocks = std::move(kept);
+      m.newest = std::numeric_limits<int64_t>::min();
+      for (size_t b = 0; b < m.blocks.size(); ++b)
+        for (size_t i = 0; i < m.blocks[b]->used; ++i)
+          m.newest = std::max(m.newest, m.blocks[b]->ts[i]);
+    }
+    m.dirty = true;  // the boundary or the spill level changed for every machine
   }
   publish();
+}
+
+void head::compacted(int64_t boundary, const std::function<bool(int64_t, int64_t)>& moved) {
+  boundary_ = boundary;
+  rebuild([&](int64_t id, int64_t ts, int64_t) { return moved(id, ts); }, false);
+}
+
+void head::spill(int64_t below) {
+  if (below <= spilled_below_)
+    return;
+  spilled_below_ = below;
+  rebuild([below](int64_t, int64_t, int64_t log_id) { return log_id < below; }, true);
+}
+
+void head::clear_spill() {
+  if (spilled_below_ == 0)
+    return;
+  spilled_below_ = 0;
+  for (auto& [id, m] : machines_) {
+    m->spilled_newest = std::numeric_limits<int64_t>::min();
+    m->dirty = true;
+  }
+  publish();
+}
+
+int64_t head::spilled_newest(int64_t machine_id) const {
+  auto it = machines_.find(machine_id);
+  return it == machines_.end() ? std::numeric_limits<int64_t>::min() : it->second->spilled_newest;
 }
 
 void head::set_boundary(int64_t boundary) {
@@ -180,6 +210,7 @@ void head::clear() {
   for (auto& [id, mp] : machines_) {
     mp->blocks.clear();
     mp->newest = std::numeric_limits<int64_t>::min();
+    mp->spilled_newest = std::numeric_limits<int64_t>::min();
     mp->has_status = false;
     mp->dirty = true;
   }
@@ -187,6 +218,7 @@ void head::clear() {
   bytes_ = 0;
   newest_ts_ = std::numeric_limits<int64_t>::min();
   boundary_ = std::numeric_limits<int64_t>::min();
+  spilled_below_ = 0;
 }
 
 } // namespace edgemes::storage

@@ -13,15 +13,20 @@
 // touch the same memory without the publish in between.
 //
 // What a head holds (the invariant the reader relies on, see schema.cpp):
-// exactly the polls in the ingest log as of the commit that published it —
-// every committed poll that is not in a chunk. Published only after COMMIT,
-// so the API never shows a poll a crash could lose.
+// exactly the polls of the ingest log rows with id >= spilled_below (all of
+// them while nothing is spilled) as of the commit that published it — every
+// committed poll that is neither in a chunk nor spilled. Published only after
+// COMMIT, so the API never shows a poll a crash could lose.
 //
 // Memory: one entry per poll of the hot window (at most compaction window +
 // grace, ~150 s by default): 16 bytes + 8 per metric slot, in blocks of 64
 // entries per machine. So it grows with the ingest rate: ~11 MB at 1000
 // machines x 1 s x 8 metrics, ~0.5 GB at 800 000 samples/s (bytes(); health
-// shows it as writer.head_bytes).
+// shows it as writer.head_bytes). Past its cap the writer spills: spill(X)
+// drops the in-memory copies of the polls of log rows below X (the oldest
+// commits); they stay in the ingest log, where readers decode them in their
+// read transaction and the next compaction reads them (storage/compaction.cpp).
+// Nothing more is written to disk; only reads of the spilled part get slower.
 #pragma once
 
 #include "storage/writer.hpp"
@@ -57,6 +62,9 @@ public:
   // One machine's uncompacted polls and live status as of one commit.
   struct snapshot {
     int64_t boundary = std::numeric_limits<int64_t>::min();  // compaction boundary then
+    // > 0: the polls of log rows below this id are not in `blocks` (spilled):
+    // read them from the ingest log, with the read transaction's boundary.
+    int64_t spilled_below = 0;
     std::vector<std::shared_ptr<const block>> blocks;  // oldest first
     size_t last_count = 0;                             // valid entries of blocks.back()
     bool has_status = false;
@@ -97,10 +105,19 @@ public:
   // Every uncompacted poll of every machine: f(machine_id, ts, values, nslots, log_id).
   void each_poll(const std::function<void(int64_t, int64_t, const double*, size_t, int64_t)>& f) const;
 
-  // Removes the polls for which `moved(machine_id, ts)` is true and renames
-  // log ids by `renamed` (old id -> new id); sets the boundary; publishes.
-  void compacted(int64_t boundary, const std::function<bool(int64_t, int64_t)>& moved,
-                 const std::unordered_map<int64_t, int64_t>& renamed);
+  // Removes the polls for which `moved(machine_id, ts)` is true; sets the
+  // boundary; publishes.
+  void compacted(int64_t boundary, const std::function<bool(int64_t, int64_t)>& moved);
+
+  // Drops the polls of log rows with id < `below` from memory and publishes
+  // the new spill level (never lowered here). clear_spill(): no log row below
+  // the level is left, so snapshots stop pointing readers at the log.
+  void spill(int64_t below);
+  void clear_spill();
+  int64_t spilled_below() const { return spilled_below_; }  // 0 = nothing spilled
+  // The newest ts of the machine's spilled polls (a late poll at or before it
+  // may duplicate one of them); INT64_MIN when none.
+  int64_t spilled_newest(int64_t machine_id) const;
 
   void set_boundary(int64_t boundary);
   int64_t boundary() const { return boundary_; }
@@ -121,15 +138,20 @@ private:
     status_row status;
     bool dirty = false;
     int64_t newest = std::numeric_limits<int64_t>::min();  // max ts held (in-order polls: O(1) contains)
+    int64_t spilled_newest = std::numeric_limits<int64_t>::min();  // max ts spilled
     // Readers' view: replaced by publish(), read with std::atomic_load.
     std::shared_ptr<const snapshot> published;
   };
   machine& at(int64_t machine_id);
+  // Keeps the polls for which drop(machine, ts, log_id) is false, in new
+  // blocks; `track_spill`: the dropped ones raise spilled_newest. Publishes.
+  void rebuild(const std::function<bool(int64_t, int64_t, int64_t)>& drop, bool track_spill);
 
   mutable std::shared_mutex map_mutex_;  // guards the map's shape (insertions), not machines
   std::unordered_map<int64_t, std::unique_ptr<machine>> machines_;
   int64_t boundary_ = std::numeric_limits<int64_t>::min();
   int64_t newest_ts_ = std::numeric_limits<int64_t>::min();
+  int64_t spilled_below_ = 0;
   int64_t polls_ = 0;
   int64_t bytes_ = 0;  // footprint of every machine's blocks (not of older snapshots)
 };

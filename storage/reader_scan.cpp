@@ -37,7 +37,7 @@ detail::scan_statements::scan_statements(sqlite3* db)
     : compaction(prepare(db, "SELECT window_ms, boundary FROM compaction")),
       oldest_chunk(prepare(db, "SELECT min(start) FROM chunks")),
       chunk(prepare(db, "SELECT data FROM chunks WHERE start = ? AND machine_id = ?")),
-      log(prepare(db, "SELECT id, data FROM ingest_log ORDER BY id")),
+      log(prepare(db, "SELECT id, data FROM ingest_log WHERE id < ? ORDER BY id")),
       last_ok(prepare(db, "SELECT last_ok_ms FROM machines WHERE id = ?")) {}
 
 namespace {
@@ -113,7 +113,14 @@ public:
     st_.hot_values.clear();
     seen_ = 0;
     if (h) {
-      if (snap) {
+      if (snap && snap->spilled_below > 0) {
+        // Part of the log is not in memory (spilled): its rows are read in
+        // this transaction, so its boundary holds — a compaction since the
+        // head was loaded moved polls of those rows into chunks before it.
+        // Head polls it moved too are in both: the merge keeps one.
+        snap->each([this](int64_t ts, const double* v, size_t nslots) { add_hot(ts, v, nslots); });
+        hot_from_log(snap->spilled_below);
+      } else if (snap) {
         boundary_.reset();
         if (snap->boundary != std::numeric_limits<int64_t>::min())
           boundary_ = snap->boundary;
@@ -123,7 +130,7 @@ public:
       // every logged poll into the head when it opens), so every poll of it
       // is in a chunk and the transaction's boundary holds.
     } else {
-      hot_from_log();
+      hot_from_log(std::numeric_limits<int64_t>::max());
     }
     auto by_ts = [](const detail::hot_point& a, const detail::hot_point& b) { return a.ts < b.ts; };
     if (!std::is_sorted(st_.hot.begin(), st_.hot.end(), by_ts))
@@ -218,9 +225,11 @@ private:
       st_.hot_values.push_back(slot >= 0 && static_cast<size_t>(slot) < nslots ? v[slot] : NAN);
   }
 
-  void hot_from_log() {
+  // The machine's polls in the ingest log rows with id < below.
+  void hot_from_log(int64_t below) {
     sqlite3_stmt* q = st_.log.get();
     detail::reset_on_exit r(q);
+    sqlite3_bind_int64(q, 1, below);
     log_batch::view batch;
     chunk::view c;
     std::vector<double> row;

@@ -32,6 +32,9 @@ writer::statements::statements(sqlite3* db)
       rollback(detail::prepare(db, "ROLLBACK")),
       insert_log(detail::prepare(db, "INSERT INTO ingest_log(data) VALUES(?)")),
       delete_log(detail::prepare(db, "DELETE FROM ingest_log WHERE id=?")),
+      get_log(detail::prepare(db, "SELECT data FROM ingest_log WHERE id=?")),
+      update_log(detail::prepare(db, "UPDATE ingest_log SET data=? WHERE id=?")),
+      log_below(detail::prepare(db, "SELECT id, data FROM ingest_log WHERE id<? ORDER BY id")),
       insert_state(detail::prepare(
           db, "INSERT INTO state_changes(machine_id, ts, state) VALUES(?,?,?) "
               "ON CONFLICT DO NOTHING")),
@@ -76,6 +79,36 @@ int64_t insert_log_row(sqlite3* db, sqlite3_stmt* insert_log, std::string& buf,
   bind_blob(insert_log, 1, buf);
   step_done(db, insert_log, what);
   return sqlite3_last_insert_rowid(db);
+}
+
+void each_log_poll(int64_t id, const void* data, size_t size,
+                   const std::function<void(int64_t, int64_t, const std::vector<double>&)>& f) {
+  log_batch::view batch;
+  if (!batch.parse(data, size))
+    throw db_error(SQLITE_CORRUPT, "ingest_log row " + std::to_string(id) +
+                                       " is not a valid batch");
+  chunk::view c;
+  std::vector<int64_t> ts;
+  std::vector<std::vector<double>> columns;
+  std::vector<double> values;
+  for (const auto& e : batch.entries()) {
+    if (!batch.machine(e.machine_id, c) || !c.timestamps(ts))
+      throw db_error(SQLITE_CORRUPT, "ingest_log row " + std::to_string(id) +
+                                         ": malformed polls of machine " +
+                                         std::to_string(e.machine_id));
+    columns.resize(c.slots());
+    for (size_t s = 0; s < c.slots(); ++s)
+      if (!c.column(s, columns[s]))
+        throw db_error(SQLITE_CORRUPT, "ingest_log row " + std::to_string(id) +
+                                           ": malformed values of machine " +
+                                           std::to_string(e.machine_id));
+    for (size_t i = 0; i < ts.size(); ++i) {
+      values.assign(c.slots(), NAN);
+      for (size_t s = 0; s < c.slots(); ++s)
+        values[s] = columns[s][i];
+      f(e.machine_id, ts[i], values);
+    }
+  }
 }
 
 } // namespace detail
@@ -286,40 +319,21 @@ void writer::load_head() {
         head_->set_boundary(sqlite3_column_int64(q.get(), 1));
     }
   }
+  // Oldest first, as they were committed; past the head's limit the oldest
+  // rows are spilled as they would have been while running.
   stmt_ptr q = detail::prepare(db_, "SELECT id, data FROM ingest_log ORDER BY id");
-  log_batch::view batch;
-  chunk::view c;
-  std::vector<int64_t> ts;
-  std::vector<std::vector<double>> columns;
-  std::vector<double> values;
   while (detail::next_row(db_, q.get(), "read the ingest log")) {
     const int64_t id = sqlite3_column_int64(q.get(), 0);
-    if (!batch.parse(sqlite3_column_blob(q.get(), 1),
-                     static_cast<size_t>(sqlite3_column_bytes(q.get(), 1))))
-      throw db_error(SQLITE_CORRUPT, "ingest_log row " + std::to_string(id) +
-                                         " is not a valid batch");
     int64_t n = 0;
-    for (const auto& e : batch.entries()) {
-      if (!batch.machine(e.machine_id, c) || !c.timestamps(ts))
-        throw db_error(SQLITE_CORRUPT, "ingest_log row " + std::to_string(id) +
-                                           ": malformed polls of machine " +
-                                           std::to_string(e.machine_id));
-      columns.resize(c.slots());
-      for (size_t s = 0; s < c.slots(); ++s)
-        if (!c.column(s, columns[s]))
-          throw db_error(SQLITE_CORRUPT, "ingest_log row " + std::to_string(id) +
-                                             ": malformed values of machine " +
-                                             std::to_string(e.machine_id));
-      for (size_t i = 0; i < ts.size(); ++i) {
-        values.assign(c.slots(), NAN);
-        for (size_t s = 0; s < c.slots(); ++s)
-          values[s] = columns[s][i];
-        head_->append(e.machine_id, ts[i], values, id);
-        ++n;
-      }
-    }
+    detail::each_log_poll(id, sqlite3_column_blob(q.get(), 1),
+                          static_cast<size_t>(sqlite3_column_bytes(q.get(), 1)),
+                          [&](int64_t machine, int64_t ts, const std::vector<double>& values) {
+                            head_->append(machine, ts, values, id);
+                            ++n;
+                          });
     if (n > 0)
       log_polls_[id] = n;
+    enforce_head_limit();
   }
   head_->publish();
   load_statuses();

@@ -175,6 +175,8 @@ public:
   // The head readers of this process share (storage::reader::open).
   std::shared_ptr<const head> shared_head() const;
   int64_t window_ms() const { return window_ms_; }
+  // How often the head went past its limit and spilled its oldest polls.
+  int64_t head_spills() const { return spills_; }
 
   checkpoint_result checkpoint(checkpoint_mode mode);
 
@@ -205,6 +207,12 @@ private:
   void load_statuses();
   void write_status_rows(const std::vector<const status_row*>& rows);
   bool chunk_has(int64_t machine_id, int64_t ts);
+  bool spilled_has(int64_t machine_id, int64_t ts);  // in a spilled ingest_log row
+  // Past layout_options::head_limit_bytes, spills the oldest log rows' polls
+  // from the head (storage/head.hpp).
+  void enforce_head_limit();
+  // True when the log holds a poll (in the head or spilled).
+  bool has_uncompacted() const { return !log_polls_.empty(); }
   void require_machine(int64_t machine_id);  // throws for an id not in machines
   // commit()'s steps (writer_commit.cpp), in order; commit_batch holds what
   // they stage until COMMIT.
@@ -225,7 +233,8 @@ private:
   std::map<int64_t, std::string> last_state_;  // machine_id -> last stored state
   // machine_id -> the status row as last written, and held-back newer ones.
   std::map<int64_t, status_row> written_status_, held_status_;
-  std::unordered_map<int64_t, int64_t> log_polls_;  // ingest_log id -> its polls in the head
+  std::unordered_map<int64_t, int64_t> log_polls_;  // ingest_log id -> its polls (in the head or spilled)
+  int64_t spills_ = 0;
   std::set<int64_t> known_machines_;  // ids seen in machines (machines are never deleted here)
   int64_t retention_cursor_ = 0;  // machine id where the next delete_before() starts
 };

@@ -68,6 +68,7 @@ commit_stats writer::commit(const std::vector<poll_row>& polls,
     throw;
   }
   apply_committed(b, statuses);
+  enforce_head_limit();
   return stats;
 }
 
@@ -80,6 +81,8 @@ void writer::accept_polls(const std::vector<poll_row>& polls, commit_batch& b,
     require_machine(p.machine_id);
     const bool dup = !seen.emplace(p.machine_id, p.ts_ms).second ||
                      head_->contains(p.machine_id, p.ts_ms) ||
+                     (p.ts_ms <= head_->spilled_newest(p.machine_id) &&
+                      spilled_has(p.machine_id, p.ts_ms)) ||
                      (head_->has_boundary() && p.ts_ms < head_->boundary() &&
                       chunk_has(p.machine_id, p.ts_ms));
     if (dup) {
@@ -245,5 +248,46 @@ bool writer::chunk_has(int64_t machine_id, int64_t ts) {
   return std::binary_search(ts_all.begin(), ts_all.end(), ts);
 }
 
+
+void writer::enforce_head_limit() {
+  const int64_t limit = layout_.head_limit_bytes;
+  if (limit <= 0 || head_->bytes() <= limit || head_->polls() == 0)
+    return;
+  // Down to about half the limit, oldest commits first: a spill rebuilds
+  // every machine's blocks, so it must not run on every commit.
+  const double per_poll = static_cast<double>(head_->bytes()) / static_cast<double>(head_->polls());
+  int64_t to_drop = head_->polls() - static_cast<int64_t>(static_cast<double>(limit) / 2 / per_poll);
+  std::vector<int64_t> ids;
+  for (const auto& [id, n] : log_polls_)
+    if (id >= head_->spilled_below())
+      ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  int64_t below = head_->spilled_below();
+  for (int64_t id : ids) {
+    if (to_drop <= 0)
+      break;
+    to_drop -= log_polls_.at(id);
+    below = id + 1;
+  }
+  head_->spill(below);
+  ++spills_;
+}
+
+bool writer::spilled_has(int64_t machine_id, int64_t ts) {
+  // Rare: a poll as old as the machine's spilled ones (out of order by more
+  // than the head holds). The spilled log rows are decoded to find out.
+  sqlite3_stmt* q = stmts_->log_below.get();
+  detail::reset_on_exit r(q);
+  sqlite3_bind_int64(q, 1, head_->spilled_below());
+  bool found = false;
+  while (!found && detail::next_row(db_, q, "commit: read the spilled ingest log")) {
+    detail::each_log_poll(sqlite3_column_int64(q, 0), sqlite3_column_blob(q, 1),
+                          static_cast<size_t>(sqlite3_column_bytes(q, 1)),
+                          [&](int64_t machine, int64_t t, const std::vector<double>&) {
+                            found = found || (machine == machine_id && t == ts);
+                          });
+  }
+  return found;
+}
 
 } // namespace edgemes::storage

@@ -7,6 +7,7 @@
 #include "storage/log_batch.hpp"
 #include "storage/writer.hpp"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,7 +16,7 @@ namespace edgemes::storage {
 
 struct writer::statements {
   detail::stmt_ptr begin, commit, rollback;
-  detail::stmt_ptr insert_log, delete_log;
+  detail::stmt_ptr insert_log, delete_log, get_log, update_log, log_below;
   detail::stmt_ptr insert_state, last_state, update_status;
   detail::stmt_ptr chunk_get, chunk_put, set_boundary;
   std::string buf;  // encode buffer, reused
@@ -38,6 +39,12 @@ void bind_blob(sqlite3_stmt* s, int i, const std::string& bytes);
 // writer's insert_log statement; returns the row's id.
 int64_t insert_log_row(sqlite3* db, sqlite3_stmt* insert_log, std::string& buf,
                        std::vector<log_batch::poll> polls, const char* what);
+
+// Calls f(machine_id, ts, values by slot) for every poll of ingest_log row
+// `id` whose bytes are (data, size). Throws db_error (SQLITE_CORRUPT) naming
+// the row when it does not decode.
+void each_log_poll(int64_t id, const void* data, size_t size,
+                   const std::function<void(int64_t, int64_t, const std::vector<double>&)>& f);
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back and rethrows on
 // any failure.

@@ -30,6 +30,7 @@ config::config unusual() {
   d.retention_days = 9;
   d.chunk_window_ms = 600'000;
   d.compaction_grace_ms = 11'000;
+  d.head_memory_limit_kib = 777;
   d.status_interval_ms = 13'000;
   c.writer.max_batch = 321;
   c.writer.flush_interval_ms = 222;
@@ -64,6 +65,7 @@ TEST_CASE("every config field reaches the module settings it configures", "[sett
   auto l = daemon::layout_options(c.database);
   CHECK(l.window_ms == 600'000);
   CHECK(l.grace_ms == 11'000);
+  CHECK(l.head_limit_bytes == 777 * 1024);
   CHECK(l.status_every_ms == 13'000);
 
   auto ws = daemon::writer_settings(c);

@@ -181,6 +181,7 @@ TEST_CASE("every reply served to a healthy machine is stored exactly once and th
   CHECK(writer["head_polls"].get<int64_t>() > 0);
   CHECK(writer["head_polls"].get<int64_t>() <= writer["rows_committed"].get<int64_t>());
   CHECK(writer["head_bytes"].get<int64_t>() >= writer["head_polls"].get<int64_t>() * 16);
+  CHECK(writer["head_spills"].get<int64_t>() == 0);  // far under its 64 MiB limit
 
   // Graceful stop: everything polled is committed, the WAL is checkpointed.
   daemon->signal(SIGTERM);

@@ -3,7 +3,10 @@
 // - kill -9 in the middle of heavy ingest, 20 times at random moments, with
 //   2 s compaction windows so that kills also land mid-compaction: the file is
 //   intact, nothing committed is lost, no poll is in two rows (a chunk and the
-//   ingest log), and polling resumes at once after the restart;
+//   ingest log), and polling resumes at once after the restart; every other
+//   run has a head memory limit small enough that the writer spills its
+//   oldest polls on most commits (readers and compaction then read them from
+//   the log), and each restart switches between the two;
 // - SIGTERM / SIGINT under load with a machine hanging mid-poll: exit 0 in a
 //   bounded time, every reply the daemon received is stored, WAL checkpointed.
 #include "tests/reliability/rel_support.hpp"
@@ -69,18 +72,25 @@ TEST_CASE("kill -9 during heavy ingest, 20 times, loses nothing committed and st
   auto http = http_machines(http_n, sim_port, http_interval);
   auto sim = start_sim(dir, sim_port, sim_config(dir, http));
   auto db_path = dir.file("factory.db");
-  auto cfg = write_config(dir, api_port, db_path, concat(sim_machines(sim_n, sim_interval), http),
+  const json machines_json = concat(sim_machines(sim_n, sim_interval), http);
+  auto spill_cfg = dir.file("edgemes-spill.json");
+  write_file(spill_cfg, read_file(write_config(dir, api_port, db_path, machines_json,
+                                               {{"chunk_window_ms", 2000},
+                                                {"compaction_grace_ms", 300},
+                                                {"head_memory_limit_kib", 512}})));
+  auto cfg = write_config(dir, api_port, db_path, machines_json,
                           {{"chunk_window_ms", 2000}, {"compaction_grace_ms", 300}});
   const int machines = sim_n + http_n;
 
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> ingest_ms(100, 700);
   std::vector<int64_t> resume_ms, first_poll_sim, first_poll_http;
-  int64_t last_kill_wall = 0, rows_before = 0, kills = 0, max_lost = 0;
+  int64_t last_kill_wall = 0, rows_before = 0, kills = 0, max_lost = 0, spills = 0;
 
   for (int round = 0; round < 20; ++round) {
     int64_t spawn_wall = now_ms();
-    auto daemon = start_daemon(dir, api_port, cfg, "edgemes-" + std::to_string(round) + ".log");
+    auto daemon = start_daemon(dir, api_port, round % 2 ? spill_cfg : cfg,
+                               "edgemes-" + std::to_string(round) + ".log");
     auto up = std::chrono::steady_clock::now();
     ro_db db(db_path);
     if (round > 0) {
@@ -101,6 +111,11 @@ TEST_CASE("kill -9 during heavy ingest, 20 times, loses nothing committed and st
         (r[0] == "sim" ? first_poll_sim : first_poll_http).push_back(std::stoll(r[1]) - spawn_wall);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(ingest_ms(rng)));  // a random moment
+    if (round % 2) {
+      auto h = health(api_port);
+      if (h.is_object())
+        spills += h["writer"]["head_spills"].get<int64_t>();
+    }
 
     // What is committed right now; a commit after this read only adds rows.
     auto committed = committed_per_machine(db);
@@ -150,9 +165,11 @@ TEST_CASE("kill -9 during heavy ingest, 20 times, loses nothing committed and st
   // Compaction ran between the kills: most polls are in chunks, none twice.
   REQUIRE(db.integer(polls_stored_twice) == 0);
   REQUIRE(db.integer("SELECT count(*) FROM chunks") > machines);
+  REQUIRE(spills > 0);  // the limited runs did spill
   // Polling resumed at once (generous bound for a loaded machine; typical: tens of ms).
   CHECK(*std::max_element(first_poll_sim.begin(), first_poll_sim.end()) < 3000);
-  std::cout << "[crash] kills=" << kills << " integrity_errors=0 max_lost_committed=" << max_lost
+  std::cout << "[crash] kills=" << kills << " head_spills_seen=" << spills
+            << " integrity_errors=0 max_lost_committed=" << max_lost
             << " polls=" << db.integer("SELECT count(*) FROM " + stored_polls + " t")
             << " chunks=" << db.integer("SELECT count(*) FROM chunks")
             << " health_up_to_all_polls_stored_ms median=" << median(resume_ms)

@@ -39,3 +39,52 @@ TEST_CASE("the head counts its polls and the bytes of their blocks", "[storage][
   CHECK(h->polls() == 0);
   CHECK(h->bytes() == 0);
 }
+
+TEST_CASE("past its memory limit the head spills its oldest commits and stays under the limit",
+          "[storage][head]") {
+  edgemes::test::temp_dir dir;
+  const std::string path = dir.file("edge.db");
+  layout_options layout;
+  layout.head_limit_bytes = 4 * block_of(3);
+  auto w = writer::open(path, options{}, layout);
+  auto bind = w->sync_catalog(test_lines(), test_machines());
+  const int64_t printer = bind.at("smt1-printer1").machine_id;
+  auto h = w->shared_head();
+
+  // 20 commits of 64 polls (one block each): past 4 blocks, the oldest
+  // commits go until about half the limit is left.
+  int64_t ts = 0;
+  for (int c = 0; c < 20; ++c) {
+    std::vector<poll_row> polls;
+    for (int i = 0; i < 64; ++i, ts += 1000)
+      polls.push_back({printer, ts, {1, 2, static_cast<double>(ts)}});
+    w->commit(polls, {}, {});
+    CHECK(h->bytes() <= layout.head_limit_bytes);
+  }
+  CHECK(w->head_spills() > 0);
+  CHECK(h->spilled_below() > 0);
+  CHECK(h->polls() < 4 * 64);
+  CHECK(h->spilled_newest(printer) >= 0);
+  auto snap = h->load(printer);
+  REQUIRE(snap);
+  CHECK(snap->spilled_below == h->spilled_below());
+
+  // Readers still see every poll: the spilled ones come from the log.
+  auto rd = reader::open(path, options{}, h);
+  auto all = rd->samples(printer, 2, 0, ts, 1'000'000, nullptr);
+  REQUIRE(all.size() == 20 * 64);
+  for (size_t i = 0; i < all.size(); ++i)
+    REQUIRE(all[i].value == static_cast<double>(i * 1000));
+
+  // A poll at a spilled timestamp is a duplicate, found in the log.
+  auto stats = w->commit({{printer, 5000, {9, 9, 9}}}, {}, {});
+  CHECK(stats.duplicates == 1);
+
+  // Compaction moves spilled and held polls alike; when no spilled row is
+  // left the head stops sending readers to the log.
+  w->compact(true);
+  CHECK(h->polls() == 0);
+  CHECK(h->spilled_below() == 0);
+  all = rd->samples(printer, 2, 0, ts, 1'000'000, nullptr);
+  CHECK(all.size() == 20 * 64);
+}
