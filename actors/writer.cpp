@@ -82,22 +82,32 @@ struct writer_state {
       samples += next;
       ++count;
     }
+    // The polls are moved out of `pending` (no copy of their values) and
+    // moved back if the commit fails: pending keeps them until committed.
     std::vector<storage::poll_row> polls;
+    std::vector<size_t> from;  // polls[j] came from pending[from[j]]
     std::vector<storage::state_row> states;
-    std::map<int64_t, storage::status_row> statuses;  // latest per machine
+    std::map<int64_t, const storage::status_row*> statuses;  // latest per machine
     polls.reserve(count);
+    from.reserve(count);
     for (size_t i = 0; i < count; ++i) {
-      const auto& r = pending[i];
-      if (!r.poll.values.empty())
-        polls.push_back(r.poll);
+      auto& r = pending[i];
+      if (!r.poll.values.empty()) {
+        polls.push_back(std::move(r.poll));
+        from.push_back(i);
+      }
       if (r.has_state)
         states.push_back(r.state);
-      statuses[r.status.machine_id] = r.status;
+      statuses[r.status.machine_id] = &r.status;
     }
+    auto give_back = [&] {
+      for (size_t j = 0; j < polls.size(); ++j)
+        pending[from[j]].poll = std::move(polls[j]);
+    };
     std::vector<storage::status_row> status_rows;
     status_rows.reserve(statuses.size());
     for (auto& kv : statuses)
-      status_rows.push_back(std::move(kv.second));
+      status_rows.push_back(*kv.second);
     int64_t wal_before = db->wal_size_bytes();
     try {
       auto st = db->commit(polls, states, status_rows);
@@ -107,6 +117,7 @@ struct writer_state {
       totals.samples += st.samples;
     } catch (const storage::db_error& e) {
       std::string text = e.what();
+      give_back();
       gauge->set_writer_error(text);
       if (text != last_error)
         log::error("writer", std::string{"commit failed, will retry: "} + text);

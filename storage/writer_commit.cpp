@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <set>
 
 namespace edgemes::storage {
 
@@ -74,13 +73,22 @@ commit_stats writer::commit(const std::vector<poll_row>& polls,
 
 void writer::accept_polls(const std::vector<poll_row>& polls, commit_batch& b,
                           commit_stats& stats) {
-  // Duplicates: a (machine, ts) in the head, in a chunk, or twice here.
-  std::set<std::pair<int64_t, int64_t>> seen;
+  // Duplicates: a (machine, ts) in the head, in a chunk, spilled, or twice
+  // here (the first one wins). Twice here: found by sorting (machine, ts,
+  // index) once rather than a set node per poll.
+  std::vector<std::pair<std::pair<int64_t, int64_t>, size_t>> order(polls.size());
+  for (size_t i = 0; i < polls.size(); ++i)
+    order[i] = {{polls[i].machine_id, polls[i].ts_ms}, i};
+  std::sort(order.begin(), order.end());
+  std::vector<bool> repeated(polls.size(), false);
+  for (size_t i = 1; i < order.size(); ++i)
+    if (order[i].first == order[i - 1].first)
+      repeated[order[i].second] = true;
   b.accepted.reserve(polls.size());
-  for (const auto& p : polls) {
+  for (size_t i = 0; i < polls.size(); ++i) {
+    const poll_row& p = polls[i];
     require_machine(p.machine_id);
-    const bool dup = !seen.emplace(p.machine_id, p.ts_ms).second ||
-                     head_->contains(p.machine_id, p.ts_ms) ||
+    const bool dup = repeated[i] || head_->contains(p.machine_id, p.ts_ms) ||
                      (p.ts_ms <= head_->spilled_newest(p.machine_id) &&
                       spilled_has(p.machine_id, p.ts_ms)) ||
                      (head_->has_boundary() && p.ts_ms < head_->boundary() &&
