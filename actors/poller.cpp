@@ -15,9 +15,10 @@ namespace edgemes::actors {
 
 namespace {
 
-// The poller's private messages: its own timer (non-blocking sources) and the
-// result of a poll, sent by the poller itself or by the blocking_pool thread
-// that ran the poll for it. Neither is in the public poller_actor.
+// The poller's private messages: its tick (non-blocking sources), sent by the
+// blocking_pool's timer thread when the next poll is due, and the result of a
+// blocking poll, sent by the pool thread that ran it (or by the poller itself
+// when the pool refused the poll). Neither is in the public poller_actor.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using poll_atom = caf::atom_constant<caf::atom("polled")>;
 
@@ -76,8 +77,8 @@ struct poller_state {
   storage::status_row status;
   int64_t failures = 0;             // consecutive
   int64_t slow_failures = 0;        // consecutive timeouts/hangs: only these back off
-  bool in_flight = false;           // a poll runs, or is held by the pool until due
-  uint64_t ticket = 0;              // the held poll's blocking_pool ticket
+  bool in_flight = false;           // a blocking poll runs, or is held by the pool until due
+  uint64_t ticket = 0;              // the blocking_pool ticket of the held poll or tick, or 0
   bool stopping = false;
   std::chrono::steady_clock::time_point started;
   std::chrono::steady_clock::time_point due;  // start of the current schedule slot
@@ -100,9 +101,8 @@ struct poller_state {
   // schedule, so a late timer or a slow poll does not shift every later poll),
   // or, while a hanging machine backs off, interval * 2^(n-1) after this poll
   // started — slots skipped on purpose are not counted as missed.
-  std::chrono::milliseconds next_delay() {
+  void advance_due() {
     const auto& s = parts.settings;
-    auto now = std::chrono::steady_clock::now();
     if (slow_failures > 0) {
       int64_t cap = std::max(s.interval_ms, s.max_backoff_ms);
       int shift = static_cast<int>(std::min<int64_t>(slow_failures - 1, 20));
@@ -110,8 +110,15 @@ struct poller_state {
     } else {
       due += std::chrono::milliseconds(s.interval_ms);
     }
-    return std::max(std::chrono::milliseconds(0),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(due - now));
+  }
+
+  // How early the pool's timer may start a poll (it coalesces its wake-ups
+  // over up to 5 ms): at most a quarter of the interval, so that an early poll
+  // stays apart from a late one before it (two polls of a machine stamped with
+  // the same millisecond are stored once; the writer counts the other as a
+  // duplicate).
+  std::chrono::steady_clock::duration max_early() const {
+    return std::chrono::milliseconds(parts.settings.interval_ms) / 4;
   }
 
   // Turns an outcome into one report for the writer and updates the status.
@@ -174,23 +181,42 @@ struct poller_state {
 
 using poller_self = poller_impl_actor::stateful_pointer<poller_state>;
 
-// A blocking source's next poll, held by the pool until `due` (its timer
+// A blocking source's next poll, held by the pool until st.due (its timer
 // replaces a CAF timer and tick message per poll). The pool thread runs the
 // poll and sends the outcome; a full pool queue fails this poll at once.
-void schedule_blocking(poller_self self, std::chrono::steady_clock::time_point due) {
+void schedule_blocking(poller_self self) {
   auto& st = self->state;
   st.in_flight = true;
   poller_impl_actor me = self;
   auto src = st.parts.source;
   auto ex = st.parts.extractor;
   st.ticket = st.parts.pool->submit_at(
-      due, [me, src, ex] { caf::anon_send(me, poll_atom::value, run_poll(*src, *ex, wall_ms())); });
+      st.due,
+      [me, src, ex] { caf::anon_send(me, poll_atom::value, run_poll(*src, *ex, wall_ms())); },
+      st.max_early());
   if (st.ticket == 0) {
     poll_outcome o;
     o.ts_ms = wall_ms();
     o.started = std::chrono::steady_clock::now();
     o.error = "poll not started: all HTTP poll workers busy and their queue full";
     self->send(self, poll_atom::value, std::move(o));
+  }
+}
+
+// A non-blocking source's next tick, sent by the pool's timer thread at st.due
+// (CAF's delayed_send woke CAF's clock thread once per poll; the pool's timer
+// wakes once per coalescing window for all pollers). Only a stopping pool
+// refuses a tick; CAF's timer then sends it, so the poller keeps polling until
+// it is stopped itself.
+void schedule_tick(poller_self self) {
+  auto& st = self->state;
+  poller_impl_actor me = self;
+  st.ticket = st.parts.pool->notify_at(
+      st.due, [me] { caf::anon_send(me, tick_atom::value); }, st.max_early());
+  if (st.ticket == 0) {
+    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+        st.due - std::chrono::steady_clock::now());
+    self->delayed_send(self, std::max(std::chrono::milliseconds(0), delay), tick_atom::value);
   }
 }
 
@@ -205,51 +231,50 @@ poller_impl_actor::behavior_type poller_impl(poller_self self,
   st.due = std::chrono::steady_clock::now() +
            std::chrono::milliseconds(st.parts.settings.start_delay_ms);
   if (st.parts.source->blocking())
-    schedule_blocking(self, st.due);
+    schedule_blocking(self);
   else
-    self->delayed_send(self, std::chrono::milliseconds(st.parts.settings.start_delay_ms),
-                       tick_atom::value);
+    schedule_tick(self);
   auto finish_stop = [self] {
     if (self->state.stop_promise.pending())
       self->state.stop_promise.deliver(done_atom::value);
     self->quit();
   };
   return {
-    [self](tick_atom) {  // non-blocking sources only
+    [self](tick_atom) {  // non-blocking sources: the poll runs here, in one message
       auto& st = self->state;
-      if (st.stopping || st.in_flight)
+      st.ticket = 0;
+      if (st.stopping)
         return;
-      st.in_flight = true;
       st.started = std::chrono::steady_clock::now();
       st.take_slot(st.started);
       auto outcome = run_poll(*st.parts.source, *st.parts.extractor, wall_ms());
-      self->send(self, poll_atom::value, std::move(outcome));
+      st.handle(outcome);
+      st.advance_due();
+      schedule_tick(self);
     },
-    [self, finish_stop](poll_atom, poll_outcome& o) {
+    [self, finish_stop](poll_atom, poll_outcome& o) {  // blocking sources
       auto& st = self->state;
       st.in_flight = false;
       st.ticket = 0;
-      if (st.parts.source->blocking()) {
-        // Held by the pool until due: the slot is taken when the poll started.
-        st.started = o.started;
-        st.take_slot(o.started);
-      }
+      // Held by the pool until due: the slot is taken when the poll started.
+      st.started = o.started;
+      st.take_slot(o.started);
       st.handle(o);
       if (st.stopping) {
         finish_stop();
         return;
       }
-      auto delay = st.next_delay();
-      if (st.parts.source->blocking())
-        schedule_blocking(self, st.due);
-      else
-        self->delayed_send(self, delay, tick_atom::value);
+      st.advance_due();
+      schedule_blocking(self);
     },
     [self, finish_stop](stop_atom) -> caf::result<done_atom> {
       auto& st = self->state;
       st.stopping = true;
-      if (st.in_flight && st.ticket != 0 && st.parts.pool->cancel(st.ticket)) {
-        st.in_flight = false;  // held, not started: it never will
+      // A held tick or blocking poll never starts once cancelled. A tick the
+      // timer is already sending finds the poller gone; a blocking poll that
+      // started is waited for.
+      if (st.ticket != 0 && st.parts.pool->cancel(st.ticket)) {
+        st.in_flight = false;
         st.ticket = 0;
       }
       if (!st.in_flight) {

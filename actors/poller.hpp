@@ -1,12 +1,16 @@
 // actors/poller: one actor per machine, polling it on its own interval.
 //
 // Owns the machine's adapter source and extractor. A poll is stamped with the
-// wall-clock time (epoch ms) at which it started. Non-blocking sources (sim)
-// are polled inline on a CAF timer tick; blocking ones (http_json) are handed
-// to the shared blocking_pool with the time they are due (submit_at), run on
-// a pool thread — never on a CAF scheduler thread — when due (or up to the
-// pool's 5 ms coalescing window early) and report back by message. At most one
-// poll per machine is in flight or held. Polls keep an absolute schedule:
+// wall-clock time (epoch ms) at which it started. Both kinds of source are
+// timed by the shared blocking_pool's one timer thread, which coalesces its
+// wake-ups (a CAF delayed_send per poll woke CAF's clock thread once per
+// poll). Non-blocking sources (sim) are polled inline, in the actor, on a tick
+// message the pool's timer sends when the poll is due (notify_at); blocking
+// ones (http_json) are handed to the pool with the time they are due
+// (submit_at), run on a pool thread — never on a CAF scheduler thread — and
+// report back by message. Either starts when due or up to min(the pool's 5 ms
+// coalescing window, interval / 4) early. At most one poll per machine is in
+// flight or held. Polls keep an absolute schedule:
 // slot k starts at first + k * interval, whatever a poll took or however late
 // a timer fired. A poll starts in the slot it fires in; every slot that passed
 // whole without a poll starting in it (a poll that took longer than the
@@ -37,10 +41,10 @@
 // Each poll's samples are reserved in the ingest gauge before being sent to
 // the writer; a refused reservation drops them (counted there).
 //
-// Messages (poller_actor): stop_atom -> done_atom: stop polling (a poll the
-// pool still holds is cancelled), wait for the poll in flight (bounded by the
-// source's timeout), send its report, then quit. Its timer and poll results
-// are private to poller.cpp.
+// Messages (poller_actor): stop_atom -> done_atom: stop polling (a poll or
+// tick the pool still holds is cancelled), wait for the poll in flight
+// (bounded by the source's timeout), send its report, then quit. Its tick and
+// poll results are private to poller.cpp.
 #pragma once
 
 #include "actors/ingest.hpp"

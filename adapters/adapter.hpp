@@ -70,6 +70,7 @@ public:
 
 private:
   std::vector<std::pair<std::string, path>> metrics_;
+  std::vector<size_t> by_first_token_;  // metrics_ with a first token, in that token's order
   std::optional<path> state_;
 };
 

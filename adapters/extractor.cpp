@@ -3,6 +3,7 @@
 // text naming the metric and the pointer, and its value NaN.
 #include "adapters/adapter.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace edgemes::adapters {
@@ -49,16 +50,18 @@ extractor::path compile(const std::string& text) {
   return p;
 }
 
-// The value at `p`, or nullptr when nothing is there (including paths that
-// step into a scalar or use a non-numeric or out-of-range array index).
-const nlohmann::json* find(const nlohmann::json& document, const extractor::path& p) {
-  const nlohmann::json* v = &document;
-  for (const auto& token : p.tokens) {
+// The value at `p` from its token `from` on, starting at `v`, or nullptr when
+// nothing is there (including paths that step into a scalar or use a
+// non-numeric or out-of-range array index).
+const nlohmann::json* find(const nlohmann::json* v, const extractor::path& p, size_t from = 0) {
+  for (size_t t = from; t < p.tokens.size(); ++t) {
+    const auto& token = p.tokens[t];
     if (v->is_object()) {
-      auto it = v->find(token);
-      if (it == v->end())
+      const auto& object = v->get_ref<const nlohmann::json::object_t&>();
+      auto it = object.find(token);
+      if (it == object.end())
         return nullptr;
-      v = &*it;
+      v = &it->second;
     } else if (v->is_array()) {
       if (token.empty() || token.size() > 9 || (token.size() > 1 && token[0] == '0') ||
           token.find_first_not_of("0123456789") != std::string::npos)
@@ -82,16 +85,54 @@ extractor::extractor(const std::vector<std::pair<std::string, std::string>>& met
   metrics_.reserve(metrics.size());
   for (const auto& [name, pointer] : metrics)
     metrics_.emplace_back(name, compile(pointer));
+  for (size_t i = 0; i < metrics_.size(); ++i) {
+    if (!metrics_[i].second.tokens.empty())
+      by_first_token_.push_back(i);
+  }
+  std::stable_sort(by_first_token_.begin(), by_first_token_.end(), [this](size_t a, size_t b) {
+    return metrics_[a].second.tokens[0] < metrics_[b].second.tokens[0];
+  });
   if (!state_pointer.empty())
     state_ = compile(state_pointer);
 }
 
 extractor::result extractor::apply(const nlohmann::json& document) const {
+  // Where each metric's pointer leads. When the document is an object not
+  // much larger than the list of metrics, their first tokens are looked up
+  // in one ordered pass over its keys (a std::map, ordered as the tokens are
+  // in by_first_token_): about keys + metrics string comparisons instead of
+  // metrics * log2(keys) — the largest cost of a poll of an in-process source.
+  constexpr size_t on_stack = 64;
+  const nlohmann::json* stack_found[on_stack];
+  std::vector<const nlohmann::json*> heap_found;
+  const nlohmann::json** found = stack_found;
+  if (metrics_.size() > on_stack) {
+    heap_found.resize(metrics_.size());
+    found = heap_found.data();
+  }
+  for (size_t i = 0; i < metrics_.size(); ++i)
+    found[i] = metrics_[i].second.tokens.empty() ? &document : nullptr;
+  if (document.is_object() && document.size() <= 4 * by_first_token_.size()) {
+    const auto& object = document.get_ref<const nlohmann::json::object_t&>();
+    auto key = object.begin();
+    for (size_t i : by_first_token_) {
+      const auto& p = metrics_[i].second;
+      while (key != object.end() && key->first < p.tokens[0])
+        ++key;
+      if (key != object.end() && key->first == p.tokens[0])
+        found[i] = find(&key->second, p, 1);
+    }
+  } else {
+    for (size_t i : by_first_token_)
+      found[i] = find(&document, metrics_[i].second);
+  }
+
   result out;
   out.values.reserve(metrics_.size());
-  for (const auto& [name, ptr] : metrics_) {
+  for (size_t i = 0; i < metrics_.size(); ++i) {
+    const auto& [name, ptr] = metrics_[i];
     double value = std::numeric_limits<double>::quiet_NaN();
-    const nlohmann::json* v = find(document, ptr);
+    const nlohmann::json* v = found[i];
     if (!v) {
       out.problems.push_back("metric '" + name + "': nothing at " + ptr.text);
     } else if (v->is_number()) {
@@ -105,7 +146,7 @@ extractor::result extractor::apply(const nlohmann::json& document) const {
     out.values.push_back(value);
   }
   if (state_) {
-    const nlohmann::json* v = find(document, *state_);
+    const nlohmann::json* v = find(&document, *state_);
     if (!v)
       out.problems.push_back("state: nothing at " + state_->text);
     else if (v->is_string())

@@ -170,3 +170,136 @@ TEST_CASE("a poll that overruns its interval counts every slot it covered as mis
   CHECK(b.polls_failed == a.polls_failed);
   CHECK(rig.gauge->missed_polls() >= b.polls_missed);
 }
+
+namespace {
+
+// An in-process machine that never blocks, like the simulator: counts its
+// polls and remembers the thread of the last one.
+struct counting_source final : adapters::source {
+  std::atomic<int> polls{0};
+  std::atomic<std::thread::id> thread{};
+  adapters::poll_reply poll() override {
+    thread = std::this_thread::get_id();
+    adapters::poll_reply r;
+    r.ok = true;
+    r.document = {{"state", "RUN"}, {"n", ++polls}, {"t", 21.5}};
+    return r;
+  }
+  bool blocking() const override { return false; }
+};
+
+// A poller on a counting_source, interval 50 ms, with a one-worker pool.
+struct tick_rig : writer_rig {
+  std::shared_ptr<counting_source> source = std::make_shared<counting_source>();
+  std::shared_ptr<adapters::blocking_pool> pool = std::make_shared<adapters::blocking_pool>(1, 16);
+  actors::poller_actor poller;
+
+  tick_rig() : writer_rig(poller_rig::settings(), 100000) {}
+
+  void spawn() {
+    actors::poller_parts parts;
+    parts.settings.ident = "smt1-printer1";
+    parts.settings.interval_ms = 50;
+    parts.binding = bindings.at("smt1-printer1");
+    parts.source = source;
+    parts.extractor = std::make_shared<adapters::extractor>(
+        std::vector<std::pair<std::string, std::string>>{{"temp_c", "/t"}, {"speed", "/n"}},
+        "/state");
+    parts.writer = writer;
+    parts.gauge = gauge;
+    parts.pool = pool;
+    poller = actors::spawn_poller(sys, std::move(parts));
+  }
+
+  ~tick_rig() {
+    if (poller)
+      caf::anon_send_exit(poller, caf::exit_reason::kill);
+  }
+
+  bool stop_poller() {
+    caf::scoped_actor self{sys};
+    bool done = false;
+    self->request(poller, std::chrono::seconds(5), actors::stop_atom::value)
+        .receive([&](actors::done_atom) { done = true; },
+                 [&](caf::error& e) { FAIL(caf::to_string(e)); });
+    return done;
+  }
+};
+
+// Holds a pool's workers until released.
+struct worker_gate {
+  std::mutex m;
+  std::condition_variable cv;
+  bool open = false;
+  void hold() {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [this] { return open; });
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      open = true;
+    }
+    cv.notify_all();
+  }
+};
+
+} // namespace
+
+TEST_CASE("a non-blocking source is polled in the poller on ticks from the pool's timer, even "
+          "while every pool worker is busy",
+          "[actors][poller]") {
+  tick_rig rig;
+  worker_gate gate;
+  std::atomic<bool> held{false};
+  REQUIRE(rig.pool->submit([&] {
+    held = true;
+    gate.hold();
+  }));
+  REQUIRE(wait_until([&] { return held.load(); }, std::chrono::seconds(5)));
+  struct release_at_end {
+    worker_gate& g;
+    ~release_at_end() { g.release(); }
+  } release{gate};
+
+  auto t0 = std::chrono::steady_clock::now();
+  rig.spawn();
+  // The tick waits in the pool between polls (CAF's own timer would leave
+  // the pool empty).
+  REQUIRE(wait_until([&] { return rig.pool->scheduled() == 1; }, std::chrono::seconds(5)));
+  REQUIRE(wait_until([&] { return rig.source->polls.load() >= 10; }, std::chrono::seconds(10)));
+  auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - t0).count();
+  // On the 50 ms schedule: 10 polls take at least 9 intervals minus the
+  // early start the pool allows (interval / 4).
+  CHECK(elapsed_ms >= 9 * 50 - 13);
+  CHECK(rig.source->thread.load() != std::this_thread::get_id());
+  REQUIRE(wait_until([&] { return rig.gauge->committed_samples() >= 2 * 5; },
+                     std::chrono::seconds(10)));
+}
+
+TEST_CASE("a stopping poller with a non-blocking source cancels its held tick and quits, its "
+          "polls all stored",
+          "[actors][poller]") {
+  tick_rig rig;
+  rig.spawn();
+  REQUIRE(wait_until([&] { return rig.source->polls.load() >= 3; }, std::chrono::seconds(10)));
+  REQUIRE(wait_until([&] { return rig.pool->scheduled() == 1; }, std::chrono::seconds(5)));
+  REQUIRE(rig.stop_poller());
+  CHECK(rig.pool->scheduled() == 0);  // the held tick was cancelled
+  int polls = rig.source->polls.load();
+  auto totals = rig.stop();
+  CHECK(rig.stored_rows() == polls);
+  CHECK(rig.source->polls.load() == polls);
+  CHECK(totals.lost_samples == 0);
+}
+
+TEST_CASE("a poller keeps polling a non-blocking source on CAF's timer when the pool has stopped",
+          "[actors][poller]") {
+  tick_rig rig;
+  rig.pool->stop();
+  rig.spawn();
+  REQUIRE(wait_until([&] { return rig.source->polls.load() >= 5; }, std::chrono::seconds(10)));
+  CHECK(rig.pool->scheduled() == 0);
+  REQUIRE(rig.stop_poller());
+}

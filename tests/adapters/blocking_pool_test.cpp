@@ -214,3 +214,87 @@ TEST_CASE("blocking_pool counts held jobs against its queue bound and stop drops
   }
   CHECK(ran == 0);
 }
+
+TEST_CASE("blocking_pool notify_at calls back on the timer thread while every worker is busy",
+          "[adapters][blocking_pool]") {
+  blocking_pool pool(1, 10, 0ms);
+  gate g;
+  std::atomic<bool> worker_started{false};
+  std::thread::id worker;
+  REQUIRE(pool.submit([&] {
+    worker = std::this_thread::get_id();
+    worker_started = true;
+    g.wait();
+  }));
+  REQUIRE(wait_until([&] { return worker_started.load(); }, 5s));
+  // The only worker is held by the gate: a callback handed to a worker would
+  // not run before the gate opens.
+  std::atomic<bool> called{false};
+  std::thread::id caller;
+  steady::time_point called_at;
+  auto due = steady::now() + 100ms;
+  REQUIRE(pool.notify_at(due, [&] {
+    caller = std::this_thread::get_id();
+    called_at = steady::now();
+    called = true;
+  }) != 0);
+  bool ran = wait_until([&] { return called.load(); }, 5s);
+  g.release();
+  REQUIRE(ran);
+  CHECK(caller != worker);
+  CHECK(caller != std::this_thread::get_id());
+  CHECK(called_at >= due);  // coalesce 0: never early
+  CHECK(pool.scheduled() == 0);
+}
+
+TEST_CASE("blocking_pool cancel removes a held callback", "[adapters][blocking_pool]") {
+  blocking_pool pool(1, 10, 0ms);
+  std::atomic<bool> cancelled_ran{false}, later_ran{false};
+  auto t0 = steady::now();
+  auto held = pool.notify_at(t0 + 100ms, [&] { cancelled_ran = true; });
+  REQUIRE(held != 0);
+  REQUIRE(pool.notify_at(t0 + 200ms, [&] { later_ran = true; }) != 0);
+  CHECK(pool.scheduled() == 2);
+  CHECK(pool.cancel(held));
+  CHECK_FALSE(pool.cancel(held));  // already gone
+  // Callbacks run in due order on one thread: once the later one ran, the
+  // cancelled one would have run before it.
+  REQUIRE(wait_until([&] { return later_ran.load(); }, 5s));
+  CHECK_FALSE(cancelled_ran);
+  CHECK(pool.scheduled() == 0);
+}
+
+TEST_CASE("blocking_pool coalesces callbacks, never more than their max_early before due",
+          "[adapters][blocking_pool]") {
+  blocking_pool pool(1, 10, 200ms);
+  start_log log;
+  auto t0 = steady::now();
+  REQUIRE(pool.notify_at(t0 + 300ms, [&] { log.add(1); }));
+  REQUIRE(pool.notify_at(t0 + 450ms, [&] { log.add(2); }));        // pulled into 1's window
+  REQUIRE(pool.notify_at(t0 + 450ms, [&] { log.add(3); }, 20ms));  // at most 20 ms early
+  REQUIRE(wait_until([&] { return log.size() == 3; }, 5s));
+  std::lock_guard<std::mutex> lock(log.m);
+  std::map<int, steady::time_point> at(log.starts.begin(), log.starts.end());
+  CHECK(at[1] >= t0 + 300ms);
+  CHECK(at[2] >= t0 + 250ms);  // at most the window early
+  CHECK(at[2] < t0 + 450ms);   // called with 1, before its own due
+  CHECK(at[3] >= t0 + 430ms);
+}
+
+TEST_CASE("blocking_pool does not count callbacks against its queue bound; stop drops them",
+          "[adapters][blocking_pool]") {
+  std::atomic<int> ran{0};
+  {
+    blocking_pool pool(1, 1, 0ms);
+    REQUIRE(pool.submit_at(steady::now() + 10s, [&] { ++ran; }));
+    CHECK(pool.submit_at(steady::now() + 10s, [&] { ++ran; }) == 0);  // full
+    for (int i = 0; i < 5; ++i)
+      CHECK(pool.notify_at(steady::now() + 10s, [&] { ++ran; }) != 0);
+    CHECK(pool.scheduled() == 6);
+    CHECK(pool.submit_at(steady::now() + 10s, [&] { ++ran; }) == 0);  // still full
+    pool.stop();
+    CHECK(pool.scheduled() == 0);
+    CHECK(pool.notify_at(steady::now(), [&] { ++ran; }) == 0);
+  }
+  CHECK(ran == 0);
+}

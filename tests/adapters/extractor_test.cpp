@@ -103,3 +103,45 @@ TEST_CASE("extractor with an empty pointer reads the whole document", "[adapters
   REQUIRE(r.problems.empty());
   REQUIRE(r.values[0] == 12.5);
 }
+
+TEST_CASE("extractor finds every metric whatever the order of its pointers and of the reply's keys",
+          "[adapters][extractor]") {
+  // Checked against nlohmann's own json_pointer, on a reply about as large as
+  // the metric list (looked up in one ordered pass) and on one far larger
+  // (looked up one by one).
+  json small = {{"b", 2},         {"d", 4},  {"f", {{"g", 6}, {"h", {7, 8}}}},
+                {"k", true},      {"m", 13}, {"zz", 26}};
+  json large = small;
+  for (int i = 0; i < 200; ++i)
+    large["x" + std::to_string(1000 + i)] = i;
+  std::vector<std::pair<std::string, std::string>> metrics{
+      {"zz", "/zz"},   {"a", "/a"},       {"f_g", "/f/g"}, {"b", "/b"},     {"f_h1", "/f/h/1"},
+      {"c", "/c"},     {"f_x", "/f/x"},   {"m", "/m"},     {"zzz", "/zzz"}, {"f_h0", "/f/h/0"},
+      {"k", "/k"},     {"b_again", "/b"}, {"d", "/d"},     {"e", "/e"}};
+  extractor ex(metrics, "");
+  for (const json* doc : {&small, &large}) {
+    auto r = ex.apply(*doc);
+    REQUIRE(r.values.size() == metrics.size());
+    std::vector<std::string> problems;
+    for (size_t i = 0; i < metrics.size(); ++i) {
+      json::json_pointer p(metrics[i].second);
+      INFO(metrics[i].second);
+      if (doc->contains(p)) {
+        const json& v = (*doc)[p];
+        CHECK(r.values[i] == (v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>()));
+      } else {
+        CHECK(std::isnan(r.values[i]));
+        problems.push_back("metric '" + metrics[i].first + "': nothing at " + metrics[i].second);
+      }
+    }
+    CHECK(r.problems == problems);  // in the order of the metrics
+  }
+}
+
+TEST_CASE("extractor reads a scalar reply with the empty pointer and finds nothing under it",
+          "[adapters][extractor]") {
+  auto r = extractor({{"all", ""}, {"under", "/a"}}, "").apply(json(5));
+  REQUIRE(r.values[0] == 5.0);
+  REQUIRE(std::isnan(r.values[1]));
+  REQUIRE(r.problems == std::vector<std::string>{"metric 'under': nothing at /a"});
+}
