@@ -21,7 +21,7 @@ namespace {
 // What a block costs: its fixed part and its values (heap overheads aside).
 int64_t block_bytes(const head::block& b) {
   return static_cast<int64_t>(sizeof(head::block) +
-                              head::block::capacity * b.nslots * sizeof(double));
+                              b.capacity * (b.nslots * sizeof(double) + 2 * sizeof(int64_t)));
 }
 
 } // namespace
@@ -67,13 +67,15 @@ bool head::contains(int64_t machine_id, int64_t ts) const {
 void head::append(int64_t machine_id, int64_t ts, const std::vector<double>& values,
                   int64_t log_id) {
   machine& m = at(machine_id);
-  if (m.blocks.empty() || m.blocks.back()->used == block::capacity ||
+  if (m.blocks.empty() || m.blocks.back()->used == m.blocks.back()->capacity ||
       m.blocks.back()->nslots < values.size()) {
     // A new block; its width is the widest the machine has needed so far.
     size_t slots = values.size();
     if (!m.blocks.empty())
       slots = std::max(slots, m.blocks.back()->nslots);
-    m.blocks.push_back(std::make_shared<block>(std::max<size_t>(slots, 1)));
+    m.blocks.push_back(std::make_shared<block>(
+        std::max<size_t>(slots, 1),
+        block::next_capacity(m.blocks.empty() ? nullptr : m.blocks.back().get())));
     bytes_ += block_bytes(*m.blocks.back());
   }
   block& bl = *m.blocks.back();
@@ -146,8 +148,10 @@ void head::rebuild(const std::function<bool(int64_t, int64_t, int64_t)>& drop, b
           continue;
         }
         // Blocks only widen: a wider poll starts a new block.
-        if (kept.empty() || kept.back()->used == block::capacity || kept.back()->nslots < bl.nslots)
-          kept.push_back(std::make_shared<block>(bl.nslots));
+        if (kept.empty() || kept.back()->used == kept.back()->capacity ||
+            kept.back()->nslots < bl.nslots)
+          kept.push_back(std::make_shared<block>(
+              bl.nslots, block::next_capacity(kept.empty() ? nullptr : kept.back().get())));
         block& dst = *kept.back();
         const size_t k = dst.used++;
         dst.ts[k] = bl.ts[i];

@@ -19,8 +19,8 @@
 // COMMIT, so the API never shows a poll a crash could lose.
 //
 // Memory: one entry per poll of the hot window (at most compaction window +
-// grace, ~150 s by default): 16 bytes + 8 per metric slot, in blocks of 64
-// entries per machine. So it grows with the ingest rate: ~11 MB at 1000
+// grace, ~150 s by default): 16 bytes + 8 per metric slot, in blocks of 64,
+// 128, ... 8192 entries per machine (the last one partly empty). So it grows with the ingest rate: ~11 MB at 1000
 // machines x 1 s x 8 metrics, ~0.5 GB at 800 000 samples/s (bytes(); health
 // shows it as writer.head_bytes). Past its cap the writer spills: spill(X)
 // drops the in-memory copies of the polls of log rows below X (the oldest
@@ -31,7 +31,7 @@
 
 #include "storage/writer.hpp"
 
-#include <array>
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -44,19 +44,30 @@ namespace edgemes::storage {
 
 class head {
 public:
-  // A fixed-capacity run of polls of one machine, in arrival order.
+  // A run of polls of one machine, in arrival order. A machine's blocks
+  // double in capacity from 64 to 8192 entries, so it has a few blocks
+  // however many polls it holds: a snapshot copies its block list on every
+  // commit, and that list must not grow with the polls (at 200 polls/s per
+  // machine, fixed 64-entry blocks made publish() the writer's top cost).
   struct block {
-    static constexpr size_t capacity = 64;
-    explicit block(size_t slots) : nslots(slots), values(new double[capacity * slots]) {}
+    static constexpr size_t min_capacity = 64, max_capacity = 8192;
+    block(size_t slots, size_t cap)
+        : capacity(cap), nslots(slots), ts(new int64_t[cap]), log_id(new int64_t[cap]),
+          values(new double[cap * slots]) {}
+    // The capacity of the block after `prev` (none: the first).
+    static size_t next_capacity(const block* prev) {
+      return prev ? std::min(max_capacity, prev->capacity * 2) : min_capacity;
+    }
+    const size_t capacity;
     const size_t nslots;
     // Entries written (the writer's count). Final once a later block exists
     // (a block is left behind when full or when a wider poll needs a wider
     // block), and only then read by readers; for the last block they use
     // snapshot::last_count, the count when the snapshot was published.
     size_t used = 0;
-    std::array<int64_t, capacity> ts{};
-    std::array<int64_t, capacity> log_id{};  // the ingest_log row holding the poll
-    std::unique_ptr<double[]> values;        // [i * nslots + slot], NaN = no value
+    std::unique_ptr<int64_t[]> ts;
+    std::unique_ptr<int64_t[]> log_id;  // the ingest_log row holding the poll
+    std::unique_ptr<double[]> values;   // [i * nslots + slot], NaN = no value
   };
 
   // One machine's uncompacted polls and live status as of one commit.

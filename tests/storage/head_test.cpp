@@ -9,9 +9,11 @@ using namespace edgemes::storage::test;
 
 namespace {
 
-// One block of `slots` values: its fixed part plus 64 entries of values.
-int64_t block_of(size_t slots) {
-  return static_cast<int64_t>(sizeof(head::block) + 64 * slots * sizeof(double));
+// One block of `slots` values and `capacity` entries: its fixed part plus
+// the entries' timestamps, log ids and values.
+int64_t block_of(size_t slots, size_t capacity = 64) {
+  return static_cast<int64_t>(sizeof(head::block) +
+                              capacity * (slots * sizeof(double) + 2 * sizeof(int64_t)));
 }
 
 } // namespace
@@ -27,7 +29,8 @@ TEST_CASE("the head counts its polls and the bytes of their blocks", "[storage][
     polls.push_back({o.printer, ts, {1, 2, 3}});
   o.w->commit(polls, {}, {});
   CHECK(h->polls() == 300);
-  CHECK(h->bytes() == 5 * block_of(3));  // 300 polls: four full blocks and one of 44
+  // 300 polls: blocks of 64 and 128 entries full, one of 256 holding 108.
+  CHECK(h->bytes() == block_of(3, 64) + block_of(3, 128) + block_of(3, 256));
 
   // Windows [0, 120) and [120, 240) s move to chunks; 60 polls stay: one block.
   REQUIRE(o.w->compaction_due());
@@ -45,13 +48,13 @@ TEST_CASE("past its memory limit the head spills its oldest commits and stays un
   edgemes::test::temp_dir dir;
   const std::string path = dir.file("edge.db");
   layout_options layout;
-  layout.head_limit_bytes = 4 * block_of(3);
+  layout.head_limit_bytes = block_of(3, 64) + block_of(3, 128) + block_of(3, 256);
   auto w = writer::open(path, options{}, layout);
   auto bind = w->sync_catalog(test_lines(), test_machines());
   const int64_t printer = bind.at("smt1-printer1").machine_id;
   auto h = w->shared_head();
 
-  // 20 commits of 64 polls (one block each): past 4 blocks, the oldest
+  // 20 commits of 64 polls: past three blocks (448 polls), the oldest
   // commits go until about half the limit is left.
   int64_t ts = 0;
   for (int c = 0; c < 20; ++c) {
@@ -63,7 +66,7 @@ TEST_CASE("past its memory limit the head spills its oldest commits and stays un
   }
   CHECK(w->head_spills() > 0);
   CHECK(h->spilled_below() > 0);
-  CHECK(h->polls() < 4 * 64);
+  CHECK(h->polls() < 448);
   CHECK(h->spilled_newest(printer) >= 0);
   auto snap = h->load(printer);
   REQUIRE(snap);
