@@ -77,6 +77,7 @@ struct poller_state {
   storage::status_row status;
   int64_t failures = 0;             // consecutive
   int64_t slow_failures = 0;        // consecutive timeouts/hangs: only these back off
+  int64_t last_stamp_ms = std::numeric_limits<int64_t>::min();  // ts of the previous poll
   bool in_flight = false;           // a blocking poll runs, or is held by the pool until due
   uint64_t ticket = 0;              // the blocking_pool ticket of the held poll or tick, or 0
   bool stopping = false;
@@ -121,9 +122,22 @@ struct poller_state {
     return std::chrono::milliseconds(parts.settings.interval_ms) / 4;
   }
 
+  // A poll's stamp: the wall clock when it started, but strictly after the
+  // previous poll's. Two polls of a machine in one millisecond (a late poll
+  // started as the one before it ended) are two readings; the key (machine,
+  // ts) would store the second as a duplicate, so it is moved 1 ms on. A
+  // clock stepped back by more than max_stamp_shift_ms keeps its own time.
+  static constexpr int64_t max_stamp_shift_ms = 10;
+  void stamp(poll_outcome& o) {
+    if (o.ts_ms <= last_stamp_ms && o.ts_ms >= last_stamp_ms - max_stamp_shift_ms)
+      o.ts_ms = last_stamp_ms + 1;
+    last_stamp_ms = o.ts_ms;
+  }
+
   // Turns an outcome into one report for the writer and updates the status.
   void handle(poll_outcome& o) {
     const auto& s = parts.settings;
+    stamp(o);
     poll_report r;
     status.last_poll_ms = o.ts_ms;
     if (o.ok) {

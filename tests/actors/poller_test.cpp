@@ -6,6 +6,7 @@
 #include "actors/poller.hpp"
 #include "adapters/adapter.hpp"
 #include "adapters/blocking_pool.hpp"
+#include "clock/clock.hpp"
 
 #include <httplib.h>
 
@@ -302,4 +303,31 @@ TEST_CASE("a poller keeps polling a non-blocking source on CAF's timer when the 
   REQUIRE(wait_until([&] { return rig.source->polls.load() >= 5; }, std::chrono::seconds(10)));
   CHECK(rig.pool->scheduled() == 0);
   REQUIRE(rig.stop_poller());
+}
+
+TEST_CASE("polls in the same millisecond are stamped 1 ms apart and all stored; a clock stepped "
+          "far back keeps its own time",
+          "[actors][poller]") {
+  clock::manual_clock frozen(1'700'000'000'000);
+  tick_rig rig;
+  rig.spawn();
+  // The wall clock does not move: every poll starts in the same millisecond.
+  REQUIRE(wait_until([&] { return rig.source->polls.load() >= 5; }, std::chrono::seconds(10)));
+  frozen.set(1'600'000'000'000);  // stepped back 1e11 ms: not shifted
+  int before_step = rig.source->polls.load();
+  REQUIRE(wait_until([&] { return rig.source->polls.load() >= before_step + 3; },
+                     std::chrono::seconds(10)));
+  REQUIRE(rig.stop_poller());
+  const int polls = rig.source->polls.load();
+  rig.stop();
+  CHECK(rig.stored_rows() == polls);  // no poll lost as a duplicate
+  auto r = storage::reader::open(rig.path, rig.opts);
+  auto first = storage::test::query_int(
+      r->handle(), "SELECT count(DISTINCT ts) FROM samples WHERE ts >= 1700000000000 AND ts < 1700000001000");
+  auto stepped = storage::test::query_int(
+      r->handle(), "SELECT count(DISTINCT ts) FROM samples WHERE ts >= 1600000000000 AND ts < 1600000001000");
+  CHECK(first + stepped == polls);
+  CHECK(stepped >= 3);
+  CHECK(storage::test::query_int(r->handle(), "SELECT max(ts) - min(ts) FROM samples WHERE ts >= "
+                                              "1700000000000") == first - 1);
 }
