@@ -338,8 +338,10 @@ compaction_result writer::compact(bool force) {
                           log_polls_, moving, target, out);
   });
 
-  for (int64_t id : changes.deleted)
+  for (int64_t id : changes.deleted) {
     log_polls_.erase(id);
+    log_ts_.erase(id);
+  }
   for (const auto& [id, n] : changes.new_counts)
     log_polls_[id] = n;
   head_->compacted(target, [&](int64_t, int64_t ts) { return ts < target; });

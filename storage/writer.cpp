@@ -311,6 +311,7 @@ void writer::load_statuses() {
 void writer::load_head() {
   head_->clear();
   log_polls_.clear();
+  log_ts_.clear();
   {
     stmt_ptr q = detail::prepare(db_, "SELECT window_ms, boundary FROM compaction");
     if (detail::next_row(db_, q.get(), "read the compaction state")) {
@@ -325,14 +326,19 @@ void writer::load_head() {
   while (detail::next_row(db_, q.get(), "read the ingest log")) {
     const int64_t id = sqlite3_column_int64(q.get(), 0);
     int64_t n = 0;
+    std::pair<int64_t, int64_t> range{std::numeric_limits<int64_t>::max(),
+                                      std::numeric_limits<int64_t>::min()};
     detail::each_log_poll(id, sqlite3_column_blob(q.get(), 1),
                           static_cast<size_t>(sqlite3_column_bytes(q.get(), 1)),
                           [&](int64_t machine, int64_t ts, const std::vector<double>& values) {
                             head_->append(machine, ts, values, id);
+                            range = {std::min(range.first, ts), std::max(range.second, ts)};
                             ++n;
                           });
-    if (n > 0)
+    if (n > 0) {
       log_polls_[id] = n;
+      log_ts_[id] = range;
+    }
     enforce_head_limit();
   }
   head_->publish();

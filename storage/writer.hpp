@@ -234,6 +234,9 @@ private:
   // machine_id -> the status row as last written, and held-back newer ones.
   std::map<int64_t, status_row> written_status_, held_status_;
   std::unordered_map<int64_t, int64_t> log_polls_;  // ingest_log id -> its polls (in the head or spilled)
+  // ingest_log id -> the (min, max) ts of its polls when written (a rewrite
+  // only narrows it): spilled_has() decodes only the rows that can hold a ts.
+  std::unordered_map<int64_t, std::pair<int64_t, int64_t>> log_ts_;
   int64_t spills_ = 0;
   std::set<int64_t> known_machines_;  // ids seen in machines (machines are never deleted here)
   int64_t retention_cursor_ = 0;  // machine id where the next delete_before() starts

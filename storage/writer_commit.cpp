@@ -193,8 +193,13 @@ void writer::apply_committed(commit_batch& b, const std::vector<status_row>& sta
   }
   for (const poll_row* p : b.accepted)
     head_->append(p->machine_id, p->ts_ms, p->values, b.log_id);
-  if (!b.accepted.empty())
+  if (!b.accepted.empty()) {
     log_polls_[b.log_id] = static_cast<int64_t>(b.accepted.size());
+    auto& range = log_ts_[b.log_id];
+    range = {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()};
+    for (const poll_row* p : b.accepted)
+      range = {std::min(range.first, p->ts_ms), std::max(range.second, p->ts_ms)};
+  }
   head_->publish();
 }
 
@@ -283,19 +288,30 @@ void writer::enforce_head_limit() {
 
 bool writer::spilled_has(int64_t machine_id, int64_t ts) {
   // Rare: a poll as old as the machine's spilled ones (out of order by more
-  // than the head holds). The spilled log rows are decoded to find out.
-  sqlite3_stmt* q = stmts_->log_below.get();
-  detail::reset_on_exit r(q);
-  sqlite3_bind_int64(q, 1, head_->spilled_below());
-  bool found = false;
-  while (!found && detail::next_row(db_, q, "commit: read the spilled ingest log")) {
-    detail::each_log_poll(sqlite3_column_int64(q, 0), sqlite3_column_blob(q, 1),
-                          static_cast<size_t>(sqlite3_column_bytes(q, 1)),
-                          [&](int64_t machine, int64_t t, const std::vector<double>&) {
-                            found = found || (machine == machine_id && t == ts);
-                          });
+  // than the head holds, or a clock stepped back). Only the spilled rows
+  // whose time range holds ts are read, and of each only this machine.
+  sqlite3_stmt* q = stmts_->get_log.get();
+  log_batch::view batch;
+  chunk::view c;
+  std::vector<int64_t> stamps;
+  for (const auto& [id, n] : log_polls_) {
+    if (id >= head_->spilled_below())
+      continue;
+    if (auto range = log_ts_.find(id);
+        range != log_ts_.end() && (ts < range->second.first || ts > range->second.second))
+      continue;
+    detail::reset_on_exit r(q);
+    sqlite3_bind_int64(q, 1, id);
+    if (!detail::next_row(db_, q, "commit: read a spilled ingest log row"))
+      continue;
+    if (!batch.parse(sqlite3_column_blob(q, 0), static_cast<size_t>(sqlite3_column_bytes(q, 0))))
+      throw db_error(SQLITE_CORRUPT, "ingest_log row " + std::to_string(id) +
+                                         " is not a valid batch");
+    if (batch.machine(machine_id, c) && c.timestamps(stamps) &&
+        std::find(stamps.begin(), stamps.end(), ts) != stamps.end())
+      return true;
   }
-  return found;
+  return false;
 }
 
 } // namespace edgemes::storage
