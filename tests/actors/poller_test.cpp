@@ -227,23 +227,7 @@ struct tick_rig : writer_rig {
   }
 };
 
-// Holds a pool's workers until released.
-struct worker_gate {
-  std::mutex m;
-  std::condition_variable cv;
-  bool open = false;
-  void hold() {
-    std::unique_lock<std::mutex> lock(m);
-    cv.wait(lock, [this] { return open; });
-  }
-  void release() {
-    {
-      std::lock_guard<std::mutex> lock(m);
-      open = true;
-    }
-    cv.notify_all();
-  }
-};
+using worker_gate = edgemes::test::gate;  // holds a pool's workers until released
 
 } // namespace
 
@@ -255,7 +239,7 @@ TEST_CASE("a non-blocking source is polled in the poller on ticks from the pool'
   std::atomic<bool> held{false};
   REQUIRE(rig.pool->submit([&] {
     held = true;
-    gate.hold();
+    gate.wait();
   }));
   REQUIRE(wait_until([&] { return held.load(); }, std::chrono::seconds(5)));
   struct release_at_end {

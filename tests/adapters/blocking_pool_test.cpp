@@ -13,27 +13,8 @@
 
 using edgemes::adapters::blocking_pool;
 using edgemes::test::wait_until;
+using edgemes::test::gate;
 using namespace std::chrono_literals;
-
-namespace {
-// A gate jobs wait on until the test opens it.
-struct gate {
-  std::mutex m;
-  std::condition_variable cv;
-  bool open = false;
-  void wait() {
-    std::unique_lock<std::mutex> lock(m);
-    cv.wait(lock, [this] { return open; });
-  }
-  void release() {
-    {
-      std::lock_guard<std::mutex> lock(m);
-      open = true;
-    }
-    cv.notify_all();
-  }
-};
-} // namespace
 
 TEST_CASE("blocking_pool runs as many jobs at once as it has threads", "[adapters][blocking_pool]") {
   blocking_pool pool(3, 10);

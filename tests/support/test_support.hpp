@@ -4,7 +4,9 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -72,5 +74,24 @@ http_reply http_request(int port, const std::string& method, const std::string& 
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline);
 
 int64_t now_ms();
+
+// A gate threads wait on (a pool's jobs, a server's handlers) until the test
+// opens it.
+struct gate {
+  std::mutex m;
+  std::condition_variable cv;
+  bool open = false;
+  void wait() {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [this] { return open; });
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      open = true;
+    }
+    cv.notify_all();
+  }
+};
 
 } // namespace edgemes::test
