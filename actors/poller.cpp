@@ -24,11 +24,9 @@ using poll_atom = caf::atom_constant<caf::atom("polled")>;
 
 struct poll_outcome {
   int64_t ts_ms = 0;
-  bool ok = false;
-  std::string error;
   int64_t took_ms = 0;  // time the poll held its thread
   std::chrono::steady_clock::time_point started;
-  adapters::extractor::result extracted;
+  adapters::reading reading;
 };
 
 // The interface the poller is spawned with; spawn_poller hands out only its
@@ -49,19 +47,16 @@ namespace {
 
 using clock::wall_ms;
 
-poll_outcome run_poll(adapters::source& src, const adapters::extractor& ex, int64_t ts) {
+// `ts`: the wall clock when the poll started, its stamp unless the source
+// says when its values were taken.
+poll_outcome run_poll(adapters::source& src, int64_t ts) {
   poll_outcome out;
-  out.ts_ms = ts;
   auto t0 = std::chrono::steady_clock::now();
   out.started = t0;
-  auto reply = src.poll();
+  out.reading = src.poll();
   out.took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - t0).count();
-  out.ok = reply.ok;
-  if (reply.ok)
-    out.extracted = ex.apply(reply.document);
-  else
-    out.error = std::move(reply.error);
+  out.ts_ms = out.reading.taken_ms != 0 ? out.reading.taken_ms : ts;
   return out;
 }
 
@@ -69,7 +64,7 @@ poll_outcome run_poll(adapters::source& src, const adapters::extractor& ex, int6
 // that held its thread a whole interval: retrying it at full rate would let
 // one hanging machine occupy the blocking pool.
 bool is_slow_failure(const poll_outcome& o, int64_t interval_ms) {
-  return o.error.rfind("timeout", 0) == 0 || o.took_ms >= interval_ms;
+  return o.reading.error.rfind("timeout", 0) == 0 || o.took_ms >= interval_ms;
 }
 
 struct poller_state {
@@ -140,34 +135,34 @@ struct poller_state {
     stamp(o);
     poll_report r;
     status.last_poll_ms = o.ts_ms;
-    if (o.ok) {
+    const auto& reading = o.reading;
+    if (reading.ok) {
       bool came_back = status.status == "offline";
       failures = 0;
       slow_failures = 0;
       ++status.polls_ok;
       status.last_ok_ms = o.ts_ms;
       status.status = "online";
-      auto& ex = o.extracted;
-      status.poll_problems += static_cast<int64_t>(ex.problems.size());
-      if (!ex.problems.empty())
-        status.last_error = ex.problems.back();
+      status.poll_problems += static_cast<int64_t>(reading.problems.size());
+      if (!reading.problems.empty())
+        status.last_error = reading.problems.back();
       else if (came_back || !status.last_error.empty())
         status.last_error.clear();
       r.poll.machine_id = parts.binding.machine_id;
       r.poll.ts_ms = o.ts_ms;
       r.poll.values.assign(static_cast<size_t>(value_slots),
                            std::numeric_limits<double>::quiet_NaN());
-      for (size_t i = 0; i < ex.values.size() && i < parts.binding.slots.size(); ++i) {
-        if (!std::isnan(ex.values[i])) {
-          r.poll.values[static_cast<size_t>(parts.binding.slots[i])] = ex.values[i];
+      for (size_t i = 0; i < reading.values.size() && i < parts.binding.slots.size(); ++i) {
+        if (!std::isnan(reading.values[i])) {
+          r.poll.values[static_cast<size_t>(parts.binding.slots[i])] = reading.values[i];
           ++r.samples;
         }
       }
       if (r.samples == 0)
         r.poll.values.clear();
-      if (ex.state) {
+      if (reading.state) {
         r.has_state = true;
-        r.state = {parts.binding.machine_id, o.ts_ms, *ex.state};
+        r.state = {parts.binding.machine_id, o.ts_ms, *reading.state};
       }
     } else {
       ++failures;
@@ -176,11 +171,11 @@ struct poller_state {
       else
         slow_failures = 0;
       ++status.polls_failed;
-      status.last_error = o.error;
+      status.last_error = reading.error;
       if (failures == s.offline_after) {
         if (status.status != "offline")
           log::warn("poller", s.ident + " is offline after " + std::to_string(failures) +
-                                  " failed polls: " + o.error);
+                                  " failed polls: " + reading.error);
         status.status = "offline";
         r.has_state = true;
         r.state = {parts.binding.machine_id, o.ts_ms, "OFFLINE"};
@@ -203,16 +198,15 @@ void schedule_blocking(poller_self self) {
   st.in_flight = true;
   poller_impl_actor me = self;
   auto src = st.parts.source;
-  auto ex = st.parts.extractor;
   st.ticket = st.parts.pool->submit_at(
       st.due,
-      [me, src, ex] { caf::anon_send(me, poll_atom::value, run_poll(*src, *ex, wall_ms())); },
+      [me, src] { caf::anon_send(me, poll_atom::value, run_poll(*src, wall_ms())); },
       st.max_early());
   if (st.ticket == 0) {
     poll_outcome o;
     o.ts_ms = wall_ms();
     o.started = std::chrono::steady_clock::now();
-    o.error = "poll not started: all HTTP poll workers busy and their queue full";
+    o.reading.error = "poll not started: all HTTP poll workers busy and their queue full";
     self->send(self, poll_atom::value, std::move(o));
   }
 }
@@ -261,7 +255,7 @@ poller_impl_actor::behavior_type poller_impl(poller_self self,
         return;
       st.started = std::chrono::steady_clock::now();
       st.take_slot(st.started);
-      auto outcome = run_poll(*st.parts.source, *st.parts.extractor, wall_ms());
+      auto outcome = run_poll(*st.parts.source, wall_ms());
       st.handle(outcome);
       st.advance_due();
       schedule_tick(self);

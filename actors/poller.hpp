@@ -1,7 +1,9 @@
 // actors/poller: one actor per machine, polling it on its own interval.
 //
-// Owns the machine's adapter source and extractor. A poll is stamped with the
-// wall-clock time (epoch ms) at which it started. Both kinds of source are
+// Owns the machine's adapter source, which yields a reading per poll (the
+// configured metrics' values in config order, a state, problems). A poll is
+// stamped with the wall-clock time (epoch ms) at which it started, or the
+// time the source says its values were taken. Both kinds of source are
 // timed by the shared blocking_pool's one timer thread, which coalesces its
 // wake-ups (a CAF delayed_send per poll woke CAF's clock thread once per
 // poll). Non-blocking sources (sim) are polled inline, in the actor, on a tick
@@ -71,9 +73,8 @@ struct poller_settings {
 
 struct poller_parts {
   poller_settings settings;
-  storage::machine_binding binding;  // slots of the extractor's metrics, in order
+  storage::machine_binding binding;  // slots of the source's metrics, in order
   std::shared_ptr<adapters::source> source;
-  std::shared_ptr<const adapters::extractor> extractor;
   writer_actor writer;
   std::shared_ptr<ingest_gauge> gauge;
   std::shared_ptr<adapters::blocking_pool> pool;

@@ -1,6 +1,8 @@
-// adapters/extractor: RFC 6901 pointers into a reply. apply() never throws:
-// whatever the machine sent, a missing or mistyped field becomes a problem
-// text naming the metric and the pointer, and its value NaN.
+// adapters/extractor: RFC 6901 pointers into a JSON document, the helper of the
+// JSON-based adapters (http_json; the sim source applies it once to its
+// model's reply layout). apply() never throws: whatever the machine sent, a
+// missing or mistyped field becomes a problem text naming the metric and the
+// pointer, and its value NaN.
 #include "adapters/adapter.hpp"
 
 #include <algorithm>

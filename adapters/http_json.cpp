@@ -6,6 +6,8 @@
 // the request once the deadline has passed, so a machine that dribbles its
 // reply byte by byte cannot hold a poll much longer than timeout_ms. The body
 // is streamed into a buffer that is never allowed past max_reply_bytes.
+// The parsed document lives only for the poll: the extractor reads the
+// metrics and the state out of it into the reading.
 // poll() never throws; every failure becomes an error text.
 #include "adapters/adapter.hpp"
 #include "adapters/http_url.hpp"
@@ -38,10 +40,11 @@ std::string excerpt(const std::string& text, size_t max) {
 
 class http_json_source final : public source {
 public:
-  http_json_source(http_url url, int64_t timeout_ms, int64_t max_reply_bytes)
+  http_json_source(http_url url, int64_t timeout_ms, int64_t max_reply_bytes, extractor metrics)
       : url_(std::move(url)),
         timeout_ms_(timeout_ms > 0 ? timeout_ms : 1),
         max_bytes_(max_reply_bytes > 0 ? static_cast<uint64_t>(max_reply_bytes) : 0),
+        metrics_(std::move(metrics)),
         client_(url_.host, url_.port) {
     time_t sec = static_cast<time_t>(timeout_ms_ / 1000);
     time_t usec = static_cast<time_t>((timeout_ms_ % 1000) * 1000);
@@ -54,7 +57,7 @@ public:
 
   bool blocking() const override { return true; }
 
-  poll_reply poll() override {
+  reading poll() override {
     try {
       return poll_once();
     } catch (const std::exception& e) {
@@ -65,8 +68,8 @@ public:
   }
 
 private:
-  static poll_reply failure(std::string error) {
-    poll_reply r;
+  static reading failure(std::string error) {
+    reading r;
     r.error = std::move(error);
     return r;
   }
@@ -77,7 +80,7 @@ private:
   }
   std::string where() const { return url_.host + ":" + std::to_string(url_.port); }
 
-  poll_reply poll_once() {
+  reading poll_once() {
     const auto start = clock_type::now();
     const auto deadline = start + std::chrono::milliseconds(timeout_ms_);
     bool late = false, too_large = false;
@@ -152,9 +155,9 @@ private:
         return failure("request to " + where() + " failed: " + httplib::to_string(res.error()));
       }
     }
-    poll_reply r;
+    nlohmann::json document;
     try {
-      r.document = nlohmann::json::parse(body);
+      document = nlohmann::json::parse(body);
     } catch (const nlohmann::json::exception& e) {
       std::string what = e.what();
       if (!what.empty() && what[0] == '[') {  // drop "[json.exception.parse_error.101] "
@@ -164,20 +167,27 @@ private:
       }
       return failure("reply is not JSON: " + excerpt(what, 160));
     }
+    extractor::result found = metrics_.apply(document);
+    reading r;
     r.ok = true;
+    r.values = std::move(found.values);
+    r.state = std::move(found.state);
+    r.problems = std::move(found.problems);
     return r;
   }
 
   http_url url_;
   int64_t timeout_ms_;
   uint64_t max_bytes_;
+  extractor metrics_;
   httplib::Client client_;
 };
 
 } // namespace
 
 std::unique_ptr<source> make_http_json(const std::string& url, int64_t timeout_ms,
-                                       int64_t max_reply_bytes, std::string* error) {
+                                       int64_t max_reply_bytes, extractor metrics,
+                                       std::string* error) {
   std::string why;
   auto parts = parse_http_url(url, &why);
   if (!parts) {
@@ -185,7 +195,8 @@ std::unique_ptr<source> make_http_json(const std::string& url, int64_t timeout_m
       *error = "unusable URL: " + why;
     return nullptr;
   }
-  return std::make_unique<http_json_source>(std::move(*parts), timeout_ms, max_reply_bytes);
+  return std::make_unique<http_json_source>(std::move(*parts), timeout_ms, max_reply_bytes,
+                                            std::move(metrics));
 }
 
 } // namespace edgemes::adapters

@@ -11,13 +11,17 @@
 // Time advances in spells: advance(dt) walks from one state change to the
 // next, so where state changes fall depends only on the seed, never on how
 // often the machine is polled. Per-reply noise comes from a second stream.
+//
+// A type's reply fields are flat: fields() lists each number's JSON pointer
+// in the reply and its kind, once per type, and describe() writes the numbers
+// in that order. sim_machine builds the JSON document from the two for
+// edgemes-sim; the in-process sim source copies the numbers without it.
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace edgemes::adapters::sim {
 
@@ -49,6 +53,14 @@ uint64_t fnv1a(const std::string& text);
 enum class state { run, idle, down, alarm };
 const char* state_name(state s);
 
+// One number of a reply: where it goes in the document, and how it is written
+// there (a count is a whole number >= 0, written without a decimal point).
+enum class field_kind { real, count };
+struct field {
+  std::string pointer;  // RFC 6901, e.g. "/counters/boards"
+  field_kind kind;
+};
+
 // One simulated machine: the lifecycle is here, the physics in the subclass.
 class lifecycle {
 public:
@@ -56,15 +68,19 @@ public:
   virtual ~lifecycle() = default;
 
   // Advances to `now_ms` (the first call only sets the clock) and writes the
-  // type-specific fields into `doc`.
-  void step_to(int64_t now_ms, nlohmann::json& doc);
+  // type's numbers into `out`, fields().size() of them, in fields() order.
+  void step_to(int64_t now_ms, double* out);
   state current() const { return state_; }
+
+  // The type's numbers in the reply, the same for every reply of the type.
+  virtual const std::vector<field>& fields() const = 0;
 
 protected:
   // `seconds` spent in state `s`; counters may only grow, and only in RUN.
   virtual void spend(state s, double seconds) = 0;
   virtual void entered(state s) {}
-  virtual void describe(nlohmann::json& doc) = 0;
+  // Writes this reply's numbers (fields() order), drawing its noise.
+  virtual void describe(double* out) = 0;
 
   rng life_;   // parameters and state changes
   rng noise_;  // per-reply measurement noise

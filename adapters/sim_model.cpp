@@ -35,7 +35,7 @@ lifecycle::lifecycle(uint64_t seed) : life_(seed), noise_(seed ^ 0x5DEECE66Dull)
   left_s_ = life_.uniform(0, 300);  // start part-way through a run spell
 }
 
-void lifecycle::step_to(int64_t now_ms, nlohmann::json& doc) {
+void lifecycle::step_to(int64_t now_ms, double* out) {
   if (!started_) {
     started_ = true;
     last_ms_ = now_ms;
@@ -45,8 +45,7 @@ void lifecycle::step_to(int64_t now_ms, nlohmann::json& doc) {
     advance(static_cast<double>(std::min(now_ms - last_ms_, max_gap_ms)) / 1000.0);
     last_ms_ = now_ms;
   }
-  doc["state"] = state_name(state_);
-  describe(doc);
+  describe(out);
 }
 
 void lifecycle::advance(double seconds) {
@@ -81,7 +80,15 @@ void lifecycle::enter(state s) {
 
 struct sim_machine::model {
   std::unique_ptr<sim::lifecycle> impl;
+  std::vector<nlohmann::json::json_pointer> pointers;  // of impl->fields(), parsed once
 };
+
+namespace {
+
+// Slots in sim_machine::sample::numbers before the type's own fields.
+constexpr size_t seq_slot = 0, ts_slot = 1, first_field_slot = 2;
+
+} // namespace
 
 namespace {
 
@@ -167,11 +174,44 @@ sim_machine::sim_machine(std::string ident, std::string type, uint64_t seed)
     throw std::invalid_argument("unknown simulated machine type '" + type_ + "' (known: " +
                                 known + ")");
   }
+  for (const auto& f : model_->impl->fields())
+    model_->pointers.emplace_back(f.pointer);
+  sample_.numbers.resize(first_field_slot + model_->pointers.size());
+}
+
+const sim_machine::sample& sim_machine::take(int64_t now_ms) {
+  sample_.numbers[seq_slot] = static_cast<double>(++seq_);
+  sample_.numbers[ts_slot] = static_cast<double>(now_ms);
+  model_->impl->step_to(now_ms, sample_.numbers.data() + first_field_slot);
+  sample_.state = sim::state_name(model_->impl->current());
+  return sample_;
 }
 
 nlohmann::json sim_machine::reply(int64_t now_ms) {
-  nlohmann::json doc = {{"machine", ident_}, {"type", type_}, {"seq", ++seq_}, {"ts_ms", now_ms}};
-  model_->impl->step_to(now_ms, doc);
+  const sample& s = take(now_ms);
+  // seq and ts_ms from their integers, not their double slots: the document
+  // writes them as JSON integers, as it always has.
+  nlohmann::json doc = {{"machine", ident_}, {"type", type_}, {"seq", seq_}, {"ts_ms", now_ms}};
+  doc["state"] = s.state;
+  const auto& fields = model_->impl->fields();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    double v = s.numbers[first_field_slot + i];
+    if (fields[i].kind == sim::field_kind::count)
+      doc[model_->pointers[i]] = static_cast<uint64_t>(v);
+    else
+      doc[model_->pointers[i]] = v;
+  }
+  return doc;
+}
+
+nlohmann::json sim_machine::shape() const {
+  nlohmann::json doc = {{"machine", "machine"},
+                        {"type", "type"},
+                        {"seq", seq_slot},
+                        {"ts_ms", ts_slot},
+                        {"state", "state"}};
+  for (size_t i = 0; i < model_->pointers.size(); ++i)
+    doc[model_->pointers[i]] = first_field_slot + i;
   return doc;
 }
 

@@ -7,6 +7,11 @@
 // is deterministic for a given (ident, seed) and sequence of `now` values.
 // Every reply carries "seq": 1, 2, 3 ... (one per reply) and "ts_ms".
 // Not thread-safe: one model per machine, guarded by its owner.
+//
+// A reply exists in two forms with the same numbers: reply() builds the JSON
+// document edgemes-sim serves, sample() only the flat numbers and the state,
+// for the in-process sim source, which maps its metrics to them through
+// shape() once instead of walking a document per poll.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -41,8 +46,23 @@ public:
   // seed 0 = derived from ident. Throws std::invalid_argument for an unknown type.
   sim_machine(std::string ident, std::string type, uint64_t seed = 0);
 
+  // One reply, flat: every number of the document by slot, and the state.
+  struct sample {
+    std::vector<double> numbers;  // slot 0 "seq", 1 "ts_ms", then the type's own fields
+    const char* state = "";       // "RUN", "IDLE", "DOWN" or "ALARM"
+  };
+
   // The machine's status document at wall-clock `now_ms`; advances the model.
   nlohmann::json reply(int64_t now_ms);
+
+  // The same reply as reply(now_ms) would give, without its document;
+  // advances the model. Valid until the next call.
+  const sample& take(int64_t now_ms);
+
+  // The reply's layout, the same for every reply of the type: the document
+  // reply() builds, with each number replaced by its slot in sample::numbers
+  // and each text by its name ("machine", "type" or "state").
+  nlohmann::json shape() const;
 
   const std::string& ident() const { return ident_; }
   const std::string& type() const { return type_; }
@@ -54,6 +74,7 @@ private:
   std::string type_;
   uint64_t seq_ = 0;
   std::shared_ptr<model> model_;
+  sample sample_;
 };
 
 } // namespace edgemes::adapters

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 
 namespace edgemes::adapters::sim {
 
@@ -49,18 +50,28 @@ private:
     if (s == state::alarm && life_.uniform() < 0.6)
       feeder_errors_ += 1;
   }
-  void describe(nlohmann::json& doc) override {
+  const std::vector<field>& fields() const override {
+    static const std::vector<field> f{{"/counters/placements", field_kind::count},
+                                      {"/counters/boards", field_kind::count},
+                                      {"/counters/rejects", field_kind::count},
+                                      {"/cycle_time_s", field_kind::real},
+                                      {"/feeder_errors", field_kind::count},
+                                      {"/nozzle_vacuum_kpa", field_kind::real},
+                                      {"/head_temp_c", field_kind::real}};
+    return f;
+  }
+  void describe(double* out) override {
     state s = current();
     if (s == state::run)
       last_cycle_s_ = cycle_s_ * (1.0 + 0.02 * noise_.normal());
     double vacuum = s == state::alarm ? -55.0 + 5.0 * noise_.normal() : -78.0 + 1.0 * noise_.normal();
-    doc["counters"] = {{"placements", whole(placements_)},
-                       {"boards", whole(boards_)},
-                       {"rejects", whole(rejects_)}};
-    doc["cycle_time_s"] = round_to(last_cycle_s_, 2);
-    doc["feeder_errors"] = whole(feeder_errors_);
-    doc["nozzle_vacuum_kpa"] = round_to(std::min(vacuum, -20.0), 1);
-    doc["head_temp_c"] = round_to(head_c_ + 0.2 * noise_.normal(), 1);
+    out[0] = whole(placements_);
+    out[1] = whole(boards_);
+    out[2] = whole(rejects_);
+    out[3] = round_to(last_cycle_s_, 2);
+    out[4] = whole(feeder_errors_);
+    out[5] = round_to(std::min(vacuum, -20.0), 1);
+    out[6] = round_to(head_c_ + 0.2 * noise_.normal(), 1);
   }
 
   double parts_per_board_, cycle_s_, reject_rate_, last_cycle_s_;
@@ -88,17 +99,26 @@ private:
     prints_ += prints;
     boards_ += prints * (1.0 - misprint_rate_);
   }
-  void describe(nlohmann::json& doc) override {
+  const std::vector<field>& fields() const override {
+    static const std::vector<field> f{{"/counters/prints", field_kind::count},
+                                      {"/counters/boards", field_kind::count},
+                                      {"/squeegee_pressure_kg", field_kind::real},
+                                      {"/print_speed_mm_s", field_kind::real},
+                                      {"/paste_height_um", field_kind::real},
+                                      {"/stencil_wipes", field_kind::count}};
+    return f;
+  }
+  void describe(double* out) override {
     uint64_t prints = whole(prints_);
     uint64_t wipes = prints / static_cast<uint64_t>(wipe_every_);
     // Paste builds up on the stencil between wipes: deposits get a little higher.
     double since_wipe = static_cast<double>(prints - wipes * static_cast<uint64_t>(wipe_every_));
-    doc["counters"] = {{"prints", prints}, {"boards", whole(boards_)}};
-    doc["squeegee_pressure_kg"] = round_to(pressure_kg_ + 0.05 * noise_.normal(), 2);
-    doc["print_speed_mm_s"] = round_to(speed_mm_s_ + 0.3 * noise_.normal(), 1);
-    doc["paste_height_um"] =
-        round_to(stencil_um_ * 1.05 + 1.5 * since_wipe + 4.0 * noise_.normal(), 1);
-    doc["stencil_wipes"] = wipes;
+    out[0] = static_cast<double>(prints);
+    out[1] = whole(boards_);
+    out[2] = round_to(pressure_kg_ + 0.05 * noise_.normal(), 2);
+    out[3] = round_to(speed_mm_s_ + 0.3 * noise_.normal(), 1);
+    out[4] = round_to(stencil_um_ * 1.05 + 1.5 * since_wipe + 4.0 * noise_.normal(), 1);
+    out[5] = static_cast<double>(wipes);
   }
 
   double cycle_s_, misprint_rate_, wipe_every_, pressure_kg_, speed_mm_s_, stencil_um_;
@@ -132,15 +152,25 @@ private:
         relax(zone_c_[i], setpoint_c_[i], seconds, 240);
     }
   }
-  void describe(nlohmann::json& doc) override {
-    nlohmann::json zones = nlohmann::json::array();
-    for (double z : zone_c_)
-      zones.push_back(round_to(z + 0.4 * noise_.normal(), 1));
+  const std::vector<field>& fields() const override {
+    static const std::vector<field> f = [] {
+      std::vector<field> out;
+      for (int i = 0; i < 8; ++i)
+        out.push_back({"/oven/zones/" + std::to_string(i), field_kind::real});
+      out.push_back({"/oven/conveyor_mm_s", field_kind::real});
+      out.push_back({"/oven/o2_ppm", field_kind::real});
+      out.push_back({"/counters/boards", field_kind::count});
+      return out;
+    }();
+    return f;
+  }
+  void describe(double* out) override {
+    for (size_t i = 0; i < zone_c_.size(); ++i)
+      out[i] = round_to(zone_c_[i] + 0.4 * noise_.normal(), 1);
     bool moving = current() != state::down;
-    doc["oven"] = {{"zones", zones},
-                   {"conveyor_mm_s", moving ? round_to(conveyor_mm_s_ + 0.05 * noise_.normal(), 2) : 0.0},
-                   {"o2_ppm", round_to(std::max(50.0, o2_ppm_ + 30.0 * noise_.normal()), 0)}};
-    doc["counters"] = {{"boards", whole(boards_)}};
+    out[8] = moving ? round_to(conveyor_mm_s_ + 0.05 * noise_.normal(), 2) : 0.0;
+    out[9] = round_to(std::max(50.0, o2_ppm_ + 30.0 * noise_.normal()), 0);
+    out[10] = whole(boards_);
   }
 
   std::array<double, 8> setpoint_c_{}, zone_c_{};
@@ -167,16 +197,27 @@ private:
     false_calls_ += boards * false_call_rate_;
     relax(camera_c_, s == state::down ? 30.0 : 40.0, seconds, 900);
   }
-  void describe(nlohmann::json& doc) override {
+  const std::vector<field>& fields() const override {
+    static const std::vector<field> f{{"/counters/inspected", field_kind::count},
+                                      {"/counters/defects", field_kind::count},
+                                      {"/counters/false_calls", field_kind::count},
+                                      {"/first_pass_yield", field_kind::real},
+                                      {"/cycle_time_s", field_kind::real},
+                                      {"/camera_temp_c", field_kind::real}};
+    return f;
+  }
+  void describe(double* out) override {
     if (current() == state::run)
       last_cycle_s_ = cycle_s_ * (1.0 + 0.03 * noise_.normal());
     uint64_t inspected = whole(inspected_), defects = whole(defects_), calls = whole(false_calls_);
     double fpy = inspected == 0 ? 1.0
                                 : 1.0 - static_cast<double>(defects + calls) / static_cast<double>(inspected);
-    doc["counters"] = {{"inspected", inspected}, {"defects", defects}, {"false_calls", calls}};
-    doc["first_pass_yield"] = round_to(std::clamp(fpy, 0.0, 1.0), 4);
-    doc["cycle_time_s"] = round_to(last_cycle_s_, 2);
-    doc["camera_temp_c"] = round_to(camera_c_ + 0.2 * noise_.normal(), 1);
+    out[0] = static_cast<double>(inspected);
+    out[1] = static_cast<double>(defects);
+    out[2] = static_cast<double>(calls);
+    out[3] = round_to(std::clamp(fpy, 0.0, 1.0), 4);
+    out[4] = round_to(last_cycle_s_, 2);
+    out[5] = round_to(camera_c_ + 0.2 * noise_.normal(), 1);
   }
 
   double cycle_s_, defect_rate_, false_call_rate_, last_cycle_s_;

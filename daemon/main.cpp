@@ -72,7 +72,7 @@ int check_config(const std::vector<std::string>& args) {
   }
   auto result = edgemes::config::load_file(args[0]);
   if (result.ok()) {
-    // The dry run of `run`'s start: every source and extractor is built by
+    // The dry run of `run`'s start: every source, with its pointers, is built by
     // the code that will poll with it.
     edgemes::daemon::resolve_defaults(result.value);
     std::vector<edgemes::daemon::machine_plan> plans;

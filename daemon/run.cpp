@@ -138,7 +138,6 @@ void spawn_pollers(caf::actor_system& sys, const config::config& cfg,
     parts.settings = poller_settings(cfg, m, index, plans.size());
     parts.binding = store.bindings.at(m.id);
     parts.source = plans[index].source;
-    parts.extractor = plans[index].extractor;
     parts.writer = r.writer;
     parts.gauge = r.gauge;
     parts.pool = r.pool;

@@ -5,18 +5,21 @@
 #include "adapters/sim_model.hpp"
 
 #include <exception>
+#include <optional>
 #include <string>
 
 namespace edgemes::daemon {
 
 namespace {
 
-std::shared_ptr<adapters::source> make_source(const config::machine_config& m, std::string& error) {
+std::shared_ptr<adapters::source> make_source(const config::machine_config& m,
+                                              const adapters::extractor& metrics,
+                                              std::string& error) {
   if (m.source.adapter == "sim")
-    return adapters::make_sim(m.id, m.type, m.source.seed);
+    return adapters::make_sim(m.id, m.type, m.source.seed, metrics);
   if (m.source.adapter == "http_json")
     return adapters::make_http_json(m.source.url, m.source.timeout_ms, m.source.max_reply_bytes,
-                                    &error);
+                                    metrics, &error);
   error = "unknown adapter '" + m.source.adapter + "'";
   return nullptr;
 }
@@ -42,14 +45,26 @@ std::vector<config::problem> build_sources(const config::config& cfg, std::vecto
     for (size_t i = 0; i < machines.size(); ++i) {
       const auto& m = machines[i];
       const std::string path = "/lines/" + std::to_string(l) + "/machines/" + std::to_string(i);
-      machine_plan plan{&m, nullptr, nullptr};
+      machine_plan plan{&m, nullptr};
+      // The pointers are compiled first (a source needs them), but judged
+      // after the source's own settings: a machine with both wrong is
+      // reported at .../source, as the user would fix it first.
+      std::optional<adapters::extractor> metrics;
+      std::string metrics_error;
+      try {
+        metrics.emplace(m.metrics, m.state);
+      } catch (const std::exception& e) {
+        metrics_error = e.what();
+      }
       std::string error;
       std::string where = path + "/source";
       try {
-        plan.source = make_source(m, error);
-        where = path;  // the metrics and the state pointer
-        if (plan.source)
-          plan.extractor = std::make_shared<const adapters::extractor>(m.metrics, m.state);
+        plan.source = make_source(m, metrics ? *metrics : adapters::extractor({}, ""), error);
+        if (plan.source && !metrics) {
+          plan.source = nullptr;
+          where = path;  // the metrics and the state pointer
+          error = metrics_error;
+        }
       } catch (const std::exception& e) {
         plan.source = nullptr;
         error = e.what();

@@ -1,5 +1,5 @@
-// daemon/sources: every machine's source and extractor, built from the config
-// the way `edgemes run` builds them.
+// daemon/sources: every machine's source, with its metrics and state
+// pointer, built from the config the way `edgemes run` builds them.
 //
 // `edgemes check-config` calls the same functions as a dry run (a source opens
 // no connection before its first poll), so no config passes the check and then
@@ -17,8 +17,7 @@ namespace edgemes::daemon {
 
 struct machine_plan {
   const config::machine_config* cfg;  // points into the config passed to build_sources
-  std::shared_ptr<adapters::source> source;
-  std::shared_ptr<const adapters::extractor> extractor;
+  std::shared_ptr<adapters::source> source;  // yields the cfg's metrics, in order
 };
 
 // Fills what the config leaves to the adapters: a sim machine's standard
@@ -26,8 +25,10 @@ struct machine_plan {
 void resolve_defaults(config::config& cfg);
 
 // One plan per machine, in config order, into `out`. Returns a problem (the
-// machine's JSON path and what is wrong) for each machine whose source or
-// extractor cannot be built; such a machine's plan has null parts.
+// machine's JSON path and what is wrong) for each machine whose source cannot
+// be built: its source settings (path .../source) are judged first, then its
+// metric and state pointers (the machine's path). Such a machine's plan has a
+// null source.
 std::vector<config::problem> build_sources(const config::config& cfg, std::vector<machine_plan>& out);
 
 } // namespace edgemes::daemon

@@ -63,12 +63,11 @@ struct poller_rig : writer_rig {
     parts.binding = bindings.at("smt1-printer1");  // metrics temp_c, speed, cycle_time_s
     std::string err;
     parts.source = adapters::make_http_json(
-        "http://127.0.0.1:" + std::to_string(machine.port) + "/status", 1000, 1 << 20, &err);
+        "http://127.0.0.1:" + std::to_string(machine.port) + "/status", 1000, 1 << 20,
+        adapters::extractor({{"temp_c", "/t"}, {"speed", "/n"}, {"cycle_time_s", "/missing"}},
+                            "/state"),
+        &err);
     REQUIRE(parts.source);
-    parts.extractor = std::make_shared<adapters::extractor>(
-        std::vector<std::pair<std::string, std::string>>{
-            {"temp_c", "/t"}, {"speed", "/n"}, {"cycle_time_s", "/missing"}},
-        "/state");
     parts.writer = writer;
     parts.gauge = gauge;
     parts.pool = pool;
@@ -175,15 +174,22 @@ TEST_CASE("a poll that overruns its interval counts every slot it covered as mis
 namespace {
 
 // An in-process machine that never blocks, like the simulator: counts its
-// polls and remembers the thread of the last one.
+// polls and remembers the thread of the last one. Its reading is the binding's
+// first two metrics, temp_c = 21.5 and speed = the poll's number.
+// With `taken_from` set, poll n says its values were taken at taken_from + n s.
 struct counting_source final : adapters::source {
   std::atomic<int> polls{0};
   std::atomic<std::thread::id> thread{};
-  adapters::poll_reply poll() override {
+  int64_t taken_from = 0;
+  adapters::reading poll() override {
     thread = std::this_thread::get_id();
-    adapters::poll_reply r;
+    adapters::reading r;
     r.ok = true;
-    r.document = {{"state", "RUN"}, {"n", ++polls}, {"t", 21.5}};
+    const int n = ++polls;
+    r.values = {21.5, static_cast<double>(n)};
+    r.state = "RUN";
+    if (taken_from != 0)
+      r.taken_ms = taken_from + int64_t(n) * 1000;
     return r;
   }
   bool blocking() const override { return false; }
@@ -203,9 +209,6 @@ struct tick_rig : writer_rig {
     parts.settings.interval_ms = 50;
     parts.binding = bindings.at("smt1-printer1");
     parts.source = source;
-    parts.extractor = std::make_shared<adapters::extractor>(
-        std::vector<std::pair<std::string, std::string>>{{"temp_c", "/t"}, {"speed", "/n"}},
-        "/state");
     parts.writer = writer;
     parts.gauge = gauge;
     parts.pool = pool;
@@ -314,4 +317,22 @@ TEST_CASE("polls in the same millisecond are stamped 1 ms apart and all stored; 
   CHECK(stepped >= 3);
   CHECK(storage::test::query_int(r->handle(), "SELECT max(ts) - min(ts) FROM samples WHERE ts >= "
                                               "1700000000000") == first - 1);
+}
+
+TEST_CASE("a poll is stamped with the time its source says the values were taken", "[actors][poller]") {
+  const int64_t taken_from = 1'650'000'000'000;
+  tick_rig rig;
+  rig.source->taken_from = taken_from;
+  rig.spawn();
+  REQUIRE(wait_until([&] { return rig.source->polls.load() >= 3; }, std::chrono::seconds(10)));
+  REQUIRE(rig.stop_poller());
+  const int polls = rig.source->polls.load();
+  rig.stop();
+  CHECK(rig.stored_rows() == polls);
+  auto r = storage::reader::open(rig.path, rig.opts);
+  CHECK(storage::test::query_int(r->handle(), "SELECT min(ts) FROM samples") == taken_from + 1000);
+  CHECK(storage::test::query_int(r->handle(), "SELECT max(ts) FROM samples") ==
+        taken_from + int64_t(polls) * 1000);
+  CHECK(storage::test::query_int(r->handle(), "SELECT count(DISTINCT ts) FROM samples WHERE (ts - " +
+                                                  std::to_string(taken_from) + ") % 1000 = 0") == polls);
 }

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <csignal>
 #include <future>
 
@@ -31,9 +32,10 @@ struct sim_process {
   std::string url(const std::string& id) const {
     return "http://127.0.0.1:" + std::to_string(port) + "/machines/" + id + "/status";
   }
-  std::unique_ptr<source> client(const std::string& id, int64_t timeout_ms = 2000) const {
+  std::unique_ptr<source> client(const std::string& id, int64_t timeout_ms = 2000,
+                                 const extractor& metrics = extractor({}, "")) const {
     std::string error;
-    auto src = make_http_json(url(id), timeout_ms, 1 << 20, &error);
+    auto src = make_http_json(url(id), timeout_ms, 1 << 20, metrics, &error);
     REQUIRE(src);
     return src;
   }
@@ -51,8 +53,11 @@ struct sim_process {
   process proc;
 };
 
-std::vector<std::string> problems(const std::string& type, const json& doc) {
-  return extractor(sim_standard_metrics(type), "/state").apply(doc).problems;
+// A type's standard metrics after "seq" (values[0]), and a state pointer.
+extractor standard(const std::string& type, const std::string& state = "/state") {
+  auto metrics = sim_standard_metrics(type);
+  metrics.insert(metrics.begin(), {"seq", "/seq"});
+  return extractor(metrics, state);
 }
 
 bool any_contains(const std::vector<std::string>& texts, const std::string& part) {
@@ -81,15 +86,23 @@ TEST_CASE("edgemes-sim serves numbered status replies and logs every reply it se
   sim_process sim({"--machines", "4", "--seed", "3"});
   for (const auto& [id, type] : std::vector<std::pair<std::string, std::string>>{
            {"m0001", "placer"}, {"m0002", "printer"}, {"m0003", "reflow"}, {"m0004", "aoi"}}) {
-    auto src = sim.client(id);
+    // One client per text the reply carries, each also reading "seq" and
+    // the standard metrics; their polls are the machine's replies 1, 2, 3.
+    const std::vector<std::pair<std::string, std::string>> texts{
+        {"/machine", id}, {"/type", type}, {"/state", ""}};
     for (uint64_t seq = 1; seq <= 3; ++seq) {
-      auto r = src->poll();
+      const auto& [pointer, text] = texts[seq - 1];
+      auto r = sim.client(id, 2000, standard(type, pointer))->poll();
       INFO(id << ": " << r.error);
       REQUIRE(r.ok);
-      REQUIRE(r.document["machine"] == id);
-      REQUIRE(r.document["type"] == type);
-      REQUIRE(r.document["seq"] == seq);
-      REQUIRE(problems(type, r.document).empty());
+      REQUIRE(r.values[0] == static_cast<double>(seq));
+      REQUIRE(r.values.size() == sim_standard_metrics(type).size() + 1);
+      for (double v : r.values)
+        REQUIRE_FALSE(std::isnan(v));
+      REQUIRE(r.problems.empty());
+      REQUIRE(r.state);
+      if (!text.empty())
+        REQUIRE(*r.state == text);
     }
     REQUIRE(sim.served_becomes(id, {1, 2, 3}));
   }
@@ -124,10 +137,10 @@ TEST_CASE("edgemes-sim fault modes fail polls the way they promise", "[adapters]
     REQUIRE(sim.served("m0004").empty());
   }
   SECTION("missing_fields answers valid JSON that lacks some standard metrics") {
-    auto r = sim.client("m0005")->poll();
+    auto r = sim.client("m0005", 2000, standard("placer", "/type"))->poll();
     REQUIRE(r.ok);
-    REQUIRE(r.document["type"] == "placer");
-    auto p = problems("placer", r.document);
+    REQUIRE(r.state == std::optional<std::string>("placer"));
+    const auto& p = r.problems;
     REQUIRE(any_contains(p, "metric 'placements_total': nothing at /counters/placements"));
     REQUIRE(p.size() < sim_standard_metrics("placer").size());
     REQUIRE(sim.served_becomes("m0005", {1}));
@@ -136,16 +149,18 @@ TEST_CASE("edgemes-sim fault modes fail polls the way they promise", "[adapters]
     auto r = sim.client("m0006")->poll();
     REQUIRE(r.error == "reply larger than 1048576 bytes");
     std::string error;
-    auto big = make_http_json(sim.url("m0006"), 5000, 64 << 20, &error)->poll();
+    auto big =
+        make_http_json(sim.url("m0006"), 5000, 64 << 20, extractor({{"seq", "/seq"}}, ""), &error)
+            ->poll();
     REQUIRE(big.ok);
-    REQUIRE(big.document["seq"] == 2);
+    REQUIRE(big.values == std::vector<double>{2});
     REQUIRE(sim.served_becomes("m0006", {2}));
   }
   SECTION("wrong_type answers some numbers as strings") {
-    auto r = sim.client("m0007")->poll();
+    auto r = sim.client("m0007", 2000, standard("reflow", "/type"))->poll();
     REQUIRE(r.ok);
-    REQUIRE(r.document["type"] == "reflow");
-    REQUIRE(any_contains(problems("reflow", r.document), "/oven/conveyor_mm_s is a string, not a number"));
+    REQUIRE(r.state == std::optional<std::string>("reflow"));
+    REQUIRE(any_contains(r.problems, "/oven/conveyor_mm_s is a string, not a number"));
     REQUIRE(sim.served_becomes("m0007", {1}));
   }
   SECTION("flap alternates a good reply and HTTP 500") {
@@ -160,7 +175,7 @@ TEST_CASE("edgemes-sim fault modes fail polls the way they promise", "[adapters]
 
 TEST_CASE("edgemes-sim keeps answering healthy machines while slow ones hang", "[adapters][edgemes-sim]") {
   sim_process sim({"--machines", "2", "--slow-ms", "5000", "--fault", "m0001=slow"});
-  std::vector<std::future<poll_reply>> hanging;
+  std::vector<std::future<reading>> hanging;
   for (int i = 0; i < 8; ++i)
     hanging.push_back(std::async(std::launch::async, [&] { return sim.client("m0001", 1000)->poll(); }));
   auto healthy = sim.client("m0002", 1000);
@@ -175,7 +190,7 @@ TEST_CASE("edgemes-sim keeps answering healthy machines while slow ones hang", "
 
 TEST_CASE("edgemes-sim switches a machine's fault at runtime", "[adapters][edgemes-sim]") {
   sim_process sim({"--machines", "2"});
-  auto src = sim.client("m0002");
+  auto src = sim.client("m0002", 2000, extractor({{"seq", "/seq"}}, ""));
   REQUIRE(src->poll().ok);
 
   auto set = http_request(sim.port, "POST", "/machines/m0002/fault?mode=http500");
@@ -187,7 +202,7 @@ TEST_CASE("edgemes-sim switches a machine's fault at runtime", "[adapters][edgem
   REQUIRE(http_request(sim.port, "PUT", "/machines/m0002/fault?mode=none").status == 200);
   auto back = src->poll();
   REQUIRE(back.ok);
-  REQUIRE(back.document["seq"] == 3);
+  REQUIRE(back.values == std::vector<double>{3});
   REQUIRE(sim.served_becomes("m0002", {1, 3}));
 
   auto bad_mode = http_request(sim.port, "POST", "/machines/m0002/fault?mode=melt");
@@ -245,9 +260,10 @@ TEST_CASE("edgemes-sim takes its machines from an edgemes config", "[adapters][e
   REQUIRE(list[1]["type"] == "reflow");
   REQUIRE(list[2]["id"] == "L2-aoi");
   REQUIRE_THAT(sim.proc.log(), Catch::Contains("skipping machine 'L2-robot'"));
-  auto r = sim.client("L1-oven")->poll();
+  auto r = sim.client("L1-oven", 2000, standard("reflow", "/type"))->poll();
   REQUIRE(r.ok);
-  REQUIRE(r.document["oven"]["zones"].size() == 8);
+  REQUIRE(r.state == std::optional<std::string>("reflow"));
+  REQUIRE(r.problems.empty());  // among them the 8 zones, /oven/zones/0 .. /7
 }
 
 TEST_CASE("edgemes-sim exits 0 on SIGTERM even with a slow reply in flight", "[adapters][edgemes-sim]") {

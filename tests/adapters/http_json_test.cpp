@@ -5,11 +5,13 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <condition_variable>
 #include <set>
 #include <thread>
 
+using edgemes::adapters::extractor;
 using edgemes::adapters::make_http_json;
 using namespace std::chrono_literals;
 
@@ -53,10 +55,13 @@ private:
   bool stopping_ = false;
 };
 
+const extractor no_metrics({}, "");
+
 std::unique_ptr<edgemes::adapters::source> client(const std::string& url, int64_t timeout_ms = 2000,
-                                                  int64_t max_bytes = 1 << 20) {
+                                                  int64_t max_bytes = 1 << 20,
+                                                  const extractor& metrics = no_metrics) {
   std::string error;
-  auto src = make_http_json(url, timeout_ms, max_bytes, &error);
+  auto src = make_http_json(url, timeout_ms, max_bytes, metrics, &error);
   INFO(error);
   REQUIRE(src);
   return src;
@@ -69,18 +74,44 @@ int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
 
 } // namespace
 
-TEST_CASE("http_json returns the JSON document of a 200 reply", "[adapters][http_json]") {
+TEST_CASE("http_json reads its metrics and state out of a 200 reply", "[adapters][http_json]") {
   test_server s;
   s.http().Get("/status", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"state":"RUN","counters":{"boards":12}})", "application/json");
+    res.set_content(R"({"state":"RUN","counters":{"boards":12},"temp_c":41.5})", "application/json");
   });
-  auto src = client(s.url("/status"));
+  auto src = client(s.url("/status"), 2000, 1 << 20,
+                    extractor({{"temp_c", "/temp_c"}, {"boards", "/counters/boards"}}, "/state"));
   REQUIRE(src->blocking());
   auto r = src->poll();
   INFO(r.error);
   REQUIRE(r.ok);
   REQUIRE(r.error.empty());
-  REQUIRE(r.document["counters"]["boards"] == 12);
+  REQUIRE(r.values == std::vector<double>{41.5, 12});
+  REQUIRE(r.state == std::optional<std::string>("RUN"));
+  REQUIRE(r.problems.empty());
+  REQUIRE(r.taken_ms == 0);  // stamped by the poller when the poll started
+}
+
+TEST_CASE("http_json reports what its pointers do not find as problems of a successful poll",
+          "[adapters][http_json]") {
+  test_server s;
+  s.http().Get("/status", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"state":7,"oven":{"zones":[180.5]},"label":"L1"})", "application/json");
+  });
+  auto src = client(s.url("/status"), 2000, 1 << 20,
+                    extractor({{"zone1_c", "/oven/zones/0"}, {"zone2_c", "/oven/zones/1"},
+                               {"label", "/label"}},
+                              "/state"));
+  auto r = src->poll();
+  REQUIRE(r.ok);
+  REQUIRE(r.values.size() == 3);
+  REQUIRE(r.values[0] == 180.5);
+  REQUIRE(std::isnan(r.values[1]));
+  REQUIRE(std::isnan(r.values[2]));
+  REQUIRE_FALSE(r.state);
+  REQUIRE(r.problems == std::vector<std::string>{"metric 'zone2_c': nothing at /oven/zones/1",
+                                                 "metric 'label': /label is a string, not a number",
+                                                 "state: /state is a number, not a string"});
 }
 
 TEST_CASE("http_json sends the path and query of the URL", "[adapters][http_json]") {
@@ -88,9 +119,9 @@ TEST_CASE("http_json sends the path and query of the URL", "[adapters][http_json
   s.http().Get("/api/v1/status", [](const httplib::Request& req, httplib::Response& res) {
     res.set_content(nlohmann::json{{"unit", req.get_param_value("unit")}}.dump(), "application/json");
   });
-  auto r = client(s.url("/api/v1/status?unit=7"))->poll();
+  auto r = client(s.url("/api/v1/status?unit=7"), 2000, 1 << 20, extractor({}, "/unit"))->poll();
   REQUIRE(r.ok);
-  REQUIRE(r.document["unit"] == "7");
+  REQUIRE(r.state == std::optional<std::string>("7"));
 }
 
 TEST_CASE("http_json keeps one connection alive between polls", "[adapters][http_json]") {
@@ -257,7 +288,7 @@ TEST_CASE("make_http_json rejects unusable URLs with a reason", "[adapters][http
                         bad{"http://[::1/status", "unclosed"}}) {
     std::string error;
     INFO(c.url);
-    REQUIRE(make_http_json(c.url, 1000, 1000, &error) == nullptr);
+    REQUIRE(make_http_json(c.url, 1000, 1000, no_metrics, &error) == nullptr);
     REQUIRE_THAT(error, Catch::Contains(c.url) && Catch::Contains(c.reason));
   }
 }
@@ -267,6 +298,6 @@ TEST_CASE("make_http_json accepts host, port, path and query forms", "[adapters]
                           "http://plc-7", "http://plc-7?x=1", "http://[::1]:9000/s", "http://[::1]/s"}) {
     std::string error;
     INFO(url);
-    REQUIRE(make_http_json(url, 1000, 1000, &error) != nullptr);
+    REQUIRE(make_http_json(url, 1000, 1000, no_metrics, &error) != nullptr);
   }
 }

@@ -70,21 +70,13 @@ namespace {
 
 class synthetic_source final : public adapters::source {
 public:
-  synthetic_source(int metrics, uint64_t seed)
-      : model_(metrics, seed), names_(synthetic_metrics(metrics)) {}
+  synthetic_source(int metrics, uint64_t seed) : model_(metrics, seed) {}
 
-  // Up to 100 metrics the keys come in order ("m00" < ... < "m99" < "state"),
-  // so each goes in at the end of the object's map with no search (a wrong
-  // hint costs only the search).
-  adapters::poll_reply poll() override {
-    model_.next(values_);
-    nlohmann::json::object_t doc;
-    for (size_t i = 0; i < values_.size(); ++i)
-      doc.emplace_hint(doc.end(), names_[i].first, values_[i]);
-    doc.emplace_hint(doc.end(), "state", "RUN");
-    adapters::poll_reply r;
+  adapters::reading poll() override {
+    adapters::reading r;
     r.ok = true;
-    r.document = std::move(doc);
+    model_.next(r.values);
+    r.state = "RUN";
     return r;
   }
 
@@ -92,8 +84,6 @@ public:
 
 private:
   value_model model_;
-  std::vector<std::pair<std::string, std::string>> names_;
-  std::vector<double> values_;
 };
 
 } // namespace

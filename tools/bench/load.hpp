@@ -7,8 +7,11 @@
 // stretches, or a 3-decimal ratio/cycle time. Deterministic for a seed.
 //
 // make_synthetic_source wraps a value_model as an adapters::source whose
-// reply is {"m00": ..., "m01": ..., "state": "RUN"}: the pipeline benchmark's
-// default machine, with as many metrics as the raw benchmark writes.
+// reading is the metrics synthetic_metrics() names ("m00", "m01", ...) in
+// order and the state "RUN": the pipeline benchmark's default machine, with
+// as many metrics as the raw benchmark writes. It yields its values directly,
+// as a register-based adapter would, so the benchmark measures the pipeline,
+// not a JSON document built only to be walked.
 #pragma once
 
 #include "adapters/adapter.hpp"
@@ -39,7 +42,7 @@ private:
 // Metric names "m00", "m01", ... and their pointers "/m00", ...
 std::vector<std::pair<std::string, std::string>> synthetic_metrics(int metrics);
 
-// Never blocks; poll() builds the JSON document from a value_model.
+// Never blocks; poll() is one value_model tick.
 std::unique_ptr<adapters::source> make_synthetic_source(int metrics, uint64_t seed);
 
 } // namespace edgemes::bench

@@ -51,7 +51,8 @@ std::vector<machine> make_machines(const pipeline_options& o) {
     if (o.source == "sim") {
       m.type = types[static_cast<size_t>(i) % types.size()];
       m.metrics = adapters::sim_standard_metrics(m.type);
-      m.source = adapters::make_sim(m.ident, m.type, seed);
+      m.source =
+          adapters::make_sim(m.ident, m.type, seed, adapters::extractor(m.metrics, "/state"));
     } else {
       m.type = "synthetic";
       m.metrics = synthetic_metrics(static_cast<int>(o.metrics));
@@ -148,7 +149,6 @@ std::vector<actors::poller_actor> spawn_pollers(
         static_cast<int64_t>(i * static_cast<size_t>(o.interval_ms) / machines.size());
     parts.binding = bindings.at(m.ident);
     parts.source = m.source;
-    parts.extractor = std::make_shared<adapters::extractor>(m.metrics, "/state");
     parts.writer = writer;
     parts.gauge = gauge;
     parts.pool = pool;

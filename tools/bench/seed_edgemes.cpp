@@ -79,7 +79,6 @@ std::vector<actors::poller_actor> spawn_pollers(
     parts.settings.start_delay_ms = i * interval_ms / o.writers;
     parts.binding = bindings.at(machine_ident(i));
     parts.source = make_synthetic_source(static_cast<int>(o.metrics), static_cast<uint64_t>(i) + 1);
-    parts.extractor = std::make_shared<adapters::extractor>(synthetic_metrics(static_cast<int>(o.metrics)), "/state");
     parts.writer = writer;
     parts.gauge = gauge;
     parts.pool = pool;
