@@ -109,10 +109,9 @@ struct poller_state {
   }
 
   // How early the pool's timer may start a poll (it coalesces its wake-ups
-  // over up to 5 ms): at most a quarter of the interval, so that an early poll
-  // stays apart from a late one before it (two polls of a machine stamped with
-  // the same millisecond are stored once; the writer counts the other as a
-  // duplicate).
+  // over up to 5 ms): at most a quarter of the interval, so that at short
+  // intervals an early poll stays apart from a late one before it rather than
+  // following it back to back (their stamps differ anyway, see stamp()).
   std::chrono::steady_clock::duration max_early() const {
     return std::chrono::milliseconds(parts.settings.interval_ms) / 4;
   }

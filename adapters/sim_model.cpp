@@ -88,10 +88,6 @@ namespace {
 // Slots in sim_machine::sample::numbers before the type's own fields.
 constexpr size_t seq_slot = 0, ts_slot = 1, first_field_slot = 2;
 
-} // namespace
-
-namespace {
-
 std::vector<sim_type_info> make_catalogue() {
   std::vector<std::pair<std::string, std::string>> reflow;
   for (int i = 0; i < 8; ++i)

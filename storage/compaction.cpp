@@ -98,10 +98,10 @@ struct moving_polls {
   std::unordered_map<int64_t, int64_t> per_log_row;
 };
 
-// What the log rewrite did, applied to writer::log_polls_ after COMMIT.
+// What the log rewrite did, applied to writer::log_rows_ after COMMIT.
 struct log_changes {
-  std::vector<int64_t> deleted;                     // ids deleted
-  std::unordered_map<int64_t, int64_t> new_counts;  // rewritten id -> the polls it keeps
+  std::vector<int64_t> deleted;                          // ids deleted
+  std::unordered_map<int64_t, detail::log_row> rewritten;  // id -> the polls it keeps
 };
 
 using poll_fn = std::function<void(int64_t, int64_t, const double*, size_t, int64_t)>;
@@ -153,13 +153,27 @@ std::vector<machine_range> machine_ranges(const std::set<int64_t>& machines, siz
   return out;
 }
 
+// How many passes over the machines gather() takes so that the polls one
+// pass holds in memory (about 48 bytes more each than in the head) stay
+// under half the head's limit `limit` (0: no limit, one pass).
+size_t gather_passes(int64_t polls, const head& h, int64_t limit, size_t machines) {
+  if (limit <= 0)
+    return 1;
+  const double per_poll =
+      48.0 + (h.polls() > 0 ? static_cast<double>(h.bytes()) / static_cast<double>(h.polls())
+                            : 160.0);
+  const double budget = static_cast<double>(std::max<int64_t>(limit / 2, 1));
+  return static_cast<size_t>(std::min(static_cast<double>(polls) * per_poll / budget + 1,
+                                      static_cast<double>(machines + 1)));
+}
+
 // The uncompacted polls before `target` of the machines in `range`, by
 // window; counts them into `out`.
 moving_polls gather(sqlite3* db, sqlite3_stmt* log_below, const head& h, int64_t target,
                     int64_t boundary, int64_t window_ms, compaction_result& out,
                     const std::set<int64_t>& machines, machine_range range) {
   moving_polls m;
-  each_uncompacted(db, log_below, h, [&](int64_t machine, int64_t ts, const double* v, size_t nslots, int64_t log_id) {
+  auto add = [&](int64_t machine, int64_t ts, const double* v, size_t nslots, int64_t log_id) {
     if (ts >= target || machine < range.lo || machine >= range.hi)
       return;
     ++m.per_log_row[log_id];
@@ -171,7 +185,8 @@ moving_polls gather(sqlite3* db, sqlite3_stmt* log_below, const head& h, int64_t
     auto& wp = m.windows[{floor_to(ts, window_ms), machine}];
     wp.ts.push_back(ts);
     wp.values.emplace_back(v, v + nslots);
-  });
+  };
+  each_uncompacted(db, log_below, h, add);
   return m;
 }
 
@@ -212,50 +227,50 @@ void write_chunks(sqlite3* db, sqlite3_stmt* get, sqlite3_stmt* put, std::string
 // back from the row itself (its polls may be spilled from the head).
 log_changes rewrite_log(sqlite3* db, sqlite3_stmt* get_log, sqlite3_stmt* update_log,
                         sqlite3_stmt* delete_log, std::string& buf,
-                        const std::unordered_map<int64_t, int64_t>& log_polls,
+                        const std::unordered_map<int64_t, detail::log_row>& log_rows,
                         const moving_polls& m, int64_t target, compaction_result& out) {
   log_changes changes;
-  std::vector<std::vector<double>> kept_values;
+  std::vector<std::pair<std::pair<int64_t, int64_t>, std::vector<double>>> staying;
   std::vector<log_batch::poll> kept;
   for (const auto& [id, n] : m.per_log_row) {
-    auto total = log_polls.find(id);
-    if (total == log_polls.end() || total->second <= n) {
+    auto row = log_rows.find(id);
+    if (row == log_rows.end() || row->second.polls <= n) {
       sqlite3_bind_int64(delete_log, 1, id);
       step_done(db, delete_log, "compact: delete an ingest log row");
       changes.deleted.push_back(id);
       ++out.log_deleted;
       continue;
     }
-    kept_values.clear();
-    kept.clear();
+    staying.clear();
     {
       detail::reset_on_exit r(get_log);
       sqlite3_bind_int64(get_log, 1, id);
       if (!detail::next_row(db, get_log, "compact: read an ingest log row"))
         throw db_error(SQLITE_CORRUPT, "compact: ingest_log row " + std::to_string(id) +
                                            " is missing");
-      // Reserved up front: the kept polls point into it.
-      kept_values.reserve(static_cast<size_t>(total->second - n));
       detail::each_log_poll(id, sqlite3_column_blob(get_log, 0),
                             static_cast<size_t>(sqlite3_column_bytes(get_log, 0)),
                             [&](int64_t machine, int64_t ts, const std::vector<double>& v) {
-                              if (ts < target || kept_values.size() == kept_values.capacity())
-                                return;
-                              kept_values.push_back(v);
-                              kept.push_back({machine, ts, &kept_values.back()});
+                              if (ts >= target)
+                                staying.push_back({{machine, ts}, v});
                             });
     }
-    if (static_cast<int64_t>(kept.size()) != total->second - n)
+    const int64_t expected = row->second.polls - n;
+    if (static_cast<int64_t>(staying.size()) != expected)
       throw db_error(SQLITE_INTERNAL, "compact: ingest_log row " + std::to_string(id) +
-                                          " keeps " + std::to_string(kept.size()) +
-                                          " polls, expected " +
-                                          std::to_string(total->second - n));
+                                          " keeps " + std::to_string(staying.size()) +
+                                          " polls, expected " + std::to_string(expected));
+    detail::log_row& kept_row = changes.rewritten[id];
+    kept.clear();
+    for (const auto& [key, values] : staying) {
+      kept.push_back({key.first, key.second, &values});
+      kept_row.add(key.second);
+    }
     buf.clear();
     log_batch::encode(kept, buf);
     detail::bind_blob(update_log, 1, buf);
     sqlite3_bind_int64(update_log, 2, id);
     step_done(db, update_log, "compact: rewrite an ingest log row");
-    changes.new_counts[id] = static_cast<int64_t>(kept.size());
     ++out.log_rewritten;
   }
   return changes;
@@ -285,11 +300,9 @@ compaction_result writer::compact(bool force) {
   int64_t target = force ? floor_to(head_->newest_ts(), w) + w
                          : floor_to(head_->newest_ts() - layout_.grace_ms, w);
   statements& st = *stmts_;
-  int64_t oldest = std::numeric_limits<int64_t>::max();
-  each_uncompacted(db_, st.log_below.get(), *head_,
-                   [&](int64_t, int64_t ts, const double*, size_t, int64_t) {
-                     oldest = std::min(oldest, ts);
-                   });
+  int64_t oldest = std::numeric_limits<int64_t>::max();  // of every uncompacted poll
+  for (const auto& [id, row] : log_rows_)
+    oldest = std::min(oldest, row.min_ts);
   const int64_t boundary = head_->has_boundary() ? head_->boundary() : floor_to(oldest, w);
   target = std::max(target, boundary);
   out.boundary = target;
@@ -309,19 +322,10 @@ compaction_result writer::compact(bool force) {
   // machines when they would take more than half the head's limit (a
   // spilled head holds less than what compaction moves).
   const std::set<int64_t> machines = machine_ids(db_);
-  size_t passes = 1;
-  if (layout_.head_limit_bytes > 0) {
-    int64_t polls = 0;
-    for (const auto& [id, n] : log_polls_)
-      polls += n;
-    const double per_poll =
-        48.0 + (head_->polls() > 0 ? static_cast<double>(head_->bytes()) /
-                                         static_cast<double>(head_->polls())
-                                   : 160.0);
-    const double budget = static_cast<double>(std::max<int64_t>(layout_.head_limit_bytes / 2, 1));
-    passes = static_cast<size_t>(
-        std::min(static_cast<double>(polls) * per_poll / budget + 1, static_cast<double>(machines.size() + 1)));
-  }
+  int64_t polls = 0;
+  for (const auto& [id, row] : log_rows_)
+    polls += row.polls;
+  const size_t passes = gather_passes(polls, *head_, layout_.head_limit_bytes, machines.size());
   moving_polls moving;
   log_changes changes;
   in_transaction(db_, "compact", [&] {
@@ -335,18 +339,16 @@ compaction_result writer::compact(bool force) {
     sqlite3_bind_int64(st.set_boundary.get(), 1, target);
     step_done(db_, st.set_boundary.get(), "compact: set the boundary");
     changes = rewrite_log(db_, st.get_log.get(), st.update_log.get(), st.delete_log.get(), st.buf,
-                          log_polls_, moving, target, out);
+                          log_rows_, moving, target, out);
   });
 
-  for (int64_t id : changes.deleted) {
-    log_polls_.erase(id);
-    log_ts_.erase(id);
-  }
-  for (const auto& [id, n] : changes.new_counts)
-    log_polls_[id] = n;
+  for (int64_t id : changes.deleted)
+    log_rows_.erase(id);
+  for (const auto& [id, row] : changes.rewritten)
+    log_rows_[id] = row;
   head_->compacted(target, [&](int64_t, int64_t ts) { return ts < target; });
   if (head_->spilled_below() > 0 &&
-      std::none_of(log_polls_.begin(), log_polls_.end(),
+      std::none_of(log_rows_.begin(), log_rows_.end(),
                    [&](const auto& row) { return row.first < head_->spilled_below(); }))
     head_->clear_spill();  // every spilled row is compacted
   return out;

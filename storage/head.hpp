@@ -20,12 +20,13 @@
 //
 // Memory: one entry per poll of the hot window (at most compaction window +
 // grace, ~150 s by default): 16 bytes + 8 per metric slot, in blocks of 64,
-// 128, ... 8192 entries per machine (the last one partly empty). So it grows with the ingest rate: ~11 MB at 1000
-// machines x 1 s x 8 metrics, ~0.5 GB at 800 000 samples/s (bytes(); health
-// shows it as writer.head_bytes). Past its cap the writer spills: spill(X)
-// drops the in-memory copies of the polls of log rows below X (the oldest
-// commits); they stay in the ingest log, where readers decode them in their
-// read transaction and the next compaction reads them (storage/compaction.cpp).
+// 128, ... 8192 entries per machine (the last one partly empty). So it grows
+// with the ingest rate: ~11 MB at 1000 machines x 1 s x 8 metrics, ~0.5 GB at
+// 800 000 samples/s (bytes(); health shows it as writer.head_bytes). Past its
+// cap the writer spills: spill(X) drops the in-memory copies of the polls of
+// log rows below X (the oldest commits); they stay in the ingest log, where
+// readers decode them in their read transaction and the next compaction reads
+// them (storage/compaction.cpp).
 // Nothing more is written to disk; only reads of the spilled part get slower.
 #pragma once
 

@@ -310,8 +310,7 @@ void writer::load_statuses() {
 
 void writer::load_head() {
   head_->clear();
-  log_polls_.clear();
-  log_ts_.clear();
+  log_rows_.clear();
   {
     stmt_ptr q = detail::prepare(db_, "SELECT window_ms, boundary FROM compaction");
     if (detail::next_row(db_, q.get(), "read the compaction state")) {
@@ -325,20 +324,15 @@ void writer::load_head() {
   stmt_ptr q = detail::prepare(db_, "SELECT id, data FROM ingest_log ORDER BY id");
   while (detail::next_row(db_, q.get(), "read the ingest log")) {
     const int64_t id = sqlite3_column_int64(q.get(), 0);
-    int64_t n = 0;
-    std::pair<int64_t, int64_t> range{std::numeric_limits<int64_t>::max(),
-                                      std::numeric_limits<int64_t>::min()};
+    detail::log_row row;
     detail::each_log_poll(id, sqlite3_column_blob(q.get(), 1),
                           static_cast<size_t>(sqlite3_column_bytes(q.get(), 1)),
                           [&](int64_t machine, int64_t ts, const std::vector<double>& values) {
                             head_->append(machine, ts, values, id);
-                            range = {std::min(range.first, ts), std::max(range.second, ts)};
-                            ++n;
+                            row.add(ts);
                           });
-    if (n > 0) {
-      log_polls_[id] = n;
-      log_ts_[id] = range;
-    }
+    if (row.polls > 0)
+      log_rows_[id] = row;
     enforce_head_limit();
   }
   head_->publish();

@@ -32,7 +32,9 @@
 
 #include "storage/database.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -45,6 +47,25 @@ struct sqlite3;
 namespace edgemes::storage {
 
 class head;
+
+namespace detail {
+
+// What the writer knows of an ingest_log row without reading it (internal to
+// storage/): its polls (in the head or spilled) and their time range, which
+// give compaction the oldest poll and let spilled_has() decode only the rows
+// that can hold a ts.
+struct log_row {
+  int64_t polls = 0;
+  int64_t min_ts = std::numeric_limits<int64_t>::max();
+  int64_t max_ts = std::numeric_limits<int64_t>::min();
+  void add(int64_t ts) {
+    ++polls;
+    min_ts = std::min(min_ts, ts);
+    max_ts = std::max(max_ts, ts);
+  }
+};
+
+} // namespace detail
 
 // Catalog input: what the config declares.
 struct line_def {
@@ -212,7 +233,7 @@ private:
   // from the head (storage/head.hpp).
   void enforce_head_limit();
   // True when the log holds a poll (in the head or spilled).
-  bool has_uncompacted() const { return !log_polls_.empty(); }
+  bool has_uncompacted() const { return !log_rows_.empty(); }
   void require_machine(int64_t machine_id);  // throws for an id not in machines
   // commit()'s steps (writer_commit.cpp), in order; commit_batch holds what
   // they stage until COMMIT.
@@ -233,10 +254,7 @@ private:
   std::map<int64_t, std::string> last_state_;  // machine_id -> last stored state
   // machine_id -> the status row as last written, and held-back newer ones.
   std::map<int64_t, status_row> written_status_, held_status_;
-  std::unordered_map<int64_t, int64_t> log_polls_;  // ingest_log id -> its polls (in the head or spilled)
-  // ingest_log id -> the (min, max) ts of its polls when written (a rewrite
-  // only narrows it): spilled_has() decodes only the rows that can hold a ts.
-  std::unordered_map<int64_t, std::pair<int64_t, int64_t>> log_ts_;
+  std::unordered_map<int64_t, detail::log_row> log_rows_;  // by ingest_log id
   int64_t spills_ = 0;
   std::set<int64_t> known_machines_;  // ids seen in machines (machines are never deleted here)
   int64_t retention_cursor_ = 0;  // machine id where the next delete_before() starts

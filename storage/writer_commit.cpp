@@ -194,11 +194,9 @@ void writer::apply_committed(commit_batch& b, const std::vector<status_row>& sta
   for (const poll_row* p : b.accepted)
     head_->append(p->machine_id, p->ts_ms, p->values, b.log_id);
   if (!b.accepted.empty()) {
-    log_polls_[b.log_id] = static_cast<int64_t>(b.accepted.size());
-    auto& range = log_ts_[b.log_id];
-    range = {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()};
+    detail::log_row& row = log_rows_[b.log_id];
     for (const poll_row* p : b.accepted)
-      range = {std::min(range.first, p->ts_ms), std::max(range.second, p->ts_ms)};
+      row.add(p->ts_ms);
   }
   head_->publish();
 }
@@ -268,10 +266,12 @@ void writer::enforce_head_limit() {
     return;
   // Down to about half the limit, oldest commits first: a spill rebuilds
   // every machine's blocks, so it must not run on every commit.
-  const double per_poll = static_cast<double>(head_->bytes()) / static_cast<double>(head_->polls());
-  int64_t to_drop = head_->polls() - static_cast<int64_t>(static_cast<double>(limit) / 2 / per_poll);
+  const double per_poll =
+      static_cast<double>(head_->bytes()) / static_cast<double>(head_->polls());
+  int64_t to_drop =
+      head_->polls() - static_cast<int64_t>(static_cast<double>(limit) / 2 / per_poll);
   std::vector<int64_t> ids;
-  for (const auto& [id, n] : log_polls_)
+  for (const auto& [id, row] : log_rows_)
     if (id >= head_->spilled_below())
       ids.push_back(id);
   std::sort(ids.begin(), ids.end());
@@ -279,7 +279,7 @@ void writer::enforce_head_limit() {
   for (int64_t id : ids) {
     if (to_drop <= 0)
       break;
-    to_drop -= log_polls_.at(id);
+    to_drop -= log_rows_.at(id).polls;
     below = id + 1;
   }
   head_->spill(below);
@@ -294,11 +294,8 @@ bool writer::spilled_has(int64_t machine_id, int64_t ts) {
   log_batch::view batch;
   chunk::view c;
   std::vector<int64_t> stamps;
-  for (const auto& [id, n] : log_polls_) {
-    if (id >= head_->spilled_below())
-      continue;
-    if (auto range = log_ts_.find(id);
-        range != log_ts_.end() && (ts < range->second.first || ts > range->second.second))
+  for (const auto& [id, row] : log_rows_) {
+    if (id >= head_->spilled_below() || ts < row.min_ts || ts > row.max_ts)
       continue;
     detail::reset_on_exit r(q);
     sqlite3_bind_int64(q, 1, id);
