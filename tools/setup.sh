@@ -24,6 +24,11 @@ packages=(
   curl                       # used by the demo's readiness check
   clang libclang-rt-14-dev   # libFuzzer targets in the test suite (tests/fuzz)
   chromium                   # the dashboard's browser tests (tests/web), headless
+  libmodbus-dev              # libmodbus 3.1: the Modbus TCP adapter and edgemes-sim's Modbus server
+  libmosquitto-dev           # libmosquitto 2.0: the MQTT adapter and edgemes-sim's publisher
+  mosquitto mosquitto-clients  # the MQTT broker and mosquitto_pub the MQTT tests run against
+  python3-pymodbus           # the Modbus server the Modbus tests run against (Debian's /usr/bin/python3)
+  mbpoll                     # a Modbus client that cross-checks edgemes-sim's register map
 )
 
 missing=()
