@@ -37,6 +37,7 @@ struct pipeline_options : common_options {
   int64_t flush_ms = 200;
   int64_t max_queue = 200000;           // ingest bound, the daemon's default
   int64_t threads = 0;                  // CAF scheduler threads; 0 = as the daemon (max(2, cores))
+  std::string scheduler = "sharing";    // CAF scheduler policy: sharing (the daemon's) | stealing
 };
 
 int run_raw(const raw_options& o);

@@ -32,7 +32,8 @@ const char* const usage =
     "       edgemes-bench ingest-pipeline --db FILE [--machines 1000] [--samples 10000000]\n"
     "                     [--source synthetic|sim] [--metrics 20] [--interval-ms 100]\n"
     "                     [--max-batch 5000] [--flush-ms 200] [--max-queue 200000]\n"
-    "                     [--threads 0] [--report-every 1000000] [--json]\n"
+    "                     [--threads 0] [--scheduler sharing|stealing]\n"
+    "                     [--report-every 1000000] [--json]\n"
     "       edgemes-bench chunk-size [--source sim|synthetic] [--metrics 20] [--machines 1000]\n"
     "                     [--interval-ms 1000] [--jitter-ms 3] [--minutes 60] [--window-s 120]\n"
     "                     [--batch-ms 500]\n";
@@ -111,7 +112,8 @@ int run(int argc, char** argv) {
   if (cmd == "ingest-pipeline") {
     auto known = common_known;
     known.insert({{"--source", true},   {"--interval-ms", true}, {"--max-batch", true},
-                  {"--flush-ms", true}, {"--max-queue", true},   {"--threads", true}});
+                  {"--flush-ms", true}, {"--max-queue", true},   {"--threads", true},
+                  {"--scheduler", true}});
     args a(argc, argv, known);
     pipeline_options o;
     read_common(a, o);
@@ -122,6 +124,11 @@ int run(int argc, char** argv) {
     o.flush_ms = a.number("--flush-ms", o.flush_ms, 1);
     o.max_queue = a.number("--max-queue", o.max_queue, 1);
     o.threads = a.number("--threads", o.threads, 0);
+    o.scheduler = a.text("--scheduler", o.scheduler);
+    if (o.scheduler != "sharing" && o.scheduler != "stealing") {
+      std::fprintf(stderr, "edgemes-bench: --scheduler must be sharing or stealing\n");
+      return 2;
+    }
     return run_pipeline(o);
   }
   if (cmd == "chunk-size") {

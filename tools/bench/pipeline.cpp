@@ -104,7 +104,7 @@ nlohmann::json run_params(const pipeline_options& o, size_t threads) {
                            {"samples", o.samples},       {"interval_ms", o.interval_ms},
                            {"max_batch", o.max_batch},   {"flush_ms", o.flush_ms},
                            {"max_queue", o.max_queue},   {"report_every", o.report_every},
-                           {"threads", threads}};
+                           {"threads", threads},         {"scheduler", o.scheduler}};
   if (o.source == "synthetic")
     params["metrics"] = o.metrics;
   return params;
@@ -211,6 +211,9 @@ int run_pipeline(const pipeline_options& o) {
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", threads);
   caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(100));
+  // The daemon's policy by default (daemon/run.cpp: sharing parks idle
+  // workers instead of letting them poll for work to steal).
+  caf_cfg.set("scheduler.policy", caf::atom_from_string(o.scheduler));
   actors::register_message_types(caf_cfg);
   caf::actor_system sys{caf_cfg};
 
@@ -238,7 +241,8 @@ int run_pipeline(const pipeline_options& o) {
                             {"commits", gauge->commits()},
                             {"held_samples_at_end", gauge->held_samples()},
                             {"offered_samples_per_s", elapsed > 0 ? offered / elapsed : 0.0},
-                            {"rss_kib_at_end", rss_kib()}};
+                            {"rss_kib_at_end", rss_kib()},
+                            {"cpu_s_by_thread", cpu_s_by_thread()}};
 
   auto stop_start = std::chrono::steady_clock::now();
   auto totals = stop_all(sys, pollers, writer);

@@ -3,6 +3,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include <unistd.h>
 #include <stdexcept>
 
 namespace edgemes::bench {
@@ -31,6 +35,34 @@ int64_t file_bytes(const std::string& path) {
 int64_t rss_kib() { return proc_field("/proc/self/status", "VmRSS"); }
 int64_t peak_rss_kib() { return proc_field("/proc/self/status", "VmHWM"); }
 int64_t io_write_bytes() { return proc_field("/proc/self/io", "write_bytes"); }
+
+std::map<std::string, double> cpu_s_by_thread() {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // "tid (comm) state ppid ... utime stime ...": comm may hold spaces and
+    // parentheses, so the fields after it are counted from the last ')'.
+    auto open = text.find('('), close = text.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open)
+      continue;
+    std::istringstream fields(text.substr(close + 2));
+    std::string f;
+    long long utime = 0, stime = 0;
+    for (int i = 3; fields >> f; ++i) {  // field 3 is the state
+      if (i == 14)
+        utime = std::stoll(f);
+      else if (i == 15) {
+        stime = std::stoll(f);
+        break;
+      }
+    }
+    out[text.substr(open + 1, close - open - 1)] += static_cast<double>(utime + stime) / tick;
+  }
+  return out;
+}
 
 void remove_database(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
@@ -93,6 +125,14 @@ void recorder::finish(int64_t samples, int64_t rows, double elapsed_s, int64_t s
   summary["bytes_per_sample"] =
       stored_samples > 0 ? static_cast<double>(db) / stored_samples : 0.0;
   summary["peak_rss_kib"] = peak_rss_kib();
+  // CPU per thread name, taken by the caller while its threads still ran
+  // (a finished thread leaves /proc/self/task), else now; and per sample.
+  if (!summary.contains("cpu_s_by_thread"))
+    summary["cpu_s_by_thread"] = cpu_s_by_thread();
+  nlohmann::json per_sample = nlohmann::json::object();
+  for (auto& [name, s] : summary["cpu_s_by_thread"].items())
+    per_sample[name] = samples > 0 ? s.get<double>() * 1e6 / static_cast<double>(samples) : 0.0;
+  summary["cpu_us_per_sample_by_thread"] = per_sample;
   // Disk traffic per sample stored: WAL frames plus checkpoint copies.
   const int64_t written = io_write_bytes() - written0_;
   summary["written_bytes"] = written;

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ int64_t peak_rss_kib();
 // Bytes this process caused to be written to storage (write_bytes of
 // /proc/self/io: WAL appends and checkpoints included), 0 if unknown.
 int64_t io_write_bytes();
+
+// CPU seconds (user + system) this process's threads have used so far, summed
+// per thread name (/proc/self/task/*/stat; "caf.actor" is a detached actor's
+// thread — the writer —, "caf.multiplexer" CAF's scheduler workers), 10 ms
+// resolution. CPU time, unlike a rate, holds still when other programs load
+// the box: it tells which thread pays for what per sample.
+std::map<std::string, double> cpu_s_by_thread();
 
 // Deletes `path` and its -wal, -shm and -journal files, so a run starts empty.
 // Throws std::runtime_error naming the file when one cannot be removed.
