@@ -19,6 +19,7 @@ packages=(
   libcaf-dev                 # CAF 0.17.6, the actor framework
   libsqlite3-dev sqlite3     # SQLite 3.40 and its shell (docs show plain-SQL reads)
   libcpp-httplib-dev         # cpp-httplib 0.11.4 (HTTP server and client)
+  libjemalloc-dev            # jemalloc 5.3, the executables' allocator (daemon/allocator.cpp)
   nlohmann-json3-dev         # nlohmann/json 3.11
   catch2                     # Catch2 2.13, the test framework
   curl                       # used by the demo's readiness check
