@@ -183,6 +183,9 @@ struct poller_state {
     r.status = status;
     if (!parts.gauge->try_reserve(r.samples))
       return;  // counted as dropped by the gauge
+    // Encoded here, on a scheduler thread, not on the one writer thread.
+    if (!r.poll.values.empty())
+      storage::encode_record(r.poll);
     caf::anon_send(parts.writer, std::move(r));
   }
 };

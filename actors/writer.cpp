@@ -87,7 +87,8 @@ struct writer_state {
     std::vector<storage::poll_row> polls;
     std::vector<size_t> from;  // polls[j] came from pending[from[j]]
     std::vector<storage::state_row> states;
-    std::map<int64_t, const storage::status_row*> statuses;  // latest per machine
+    std::vector<std::pair<int64_t, const storage::status_row*>> statuses;  // (machine, status)
+    statuses.reserve(count);
     polls.reserve(count);
     from.reserve(count);
     for (size_t i = 0; i < count; ++i) {
@@ -98,16 +99,21 @@ struct writer_state {
       }
       if (r.has_state)
         states.push_back(r.state);
-      statuses[r.status.machine_id] = &r.status;
+      statuses.emplace_back(r.status.machine_id, &r.status);
     }
     auto give_back = [&] {
       for (size_t j = 0; j < polls.size(); ++j)
         pending[from[j]].poll = std::move(polls[j]);
     };
+    // The latest status per machine (the last report of each), in machine
+    // order: a stable sort instead of a map node per report.
+    std::stable_sort(statuses.begin(), statuses.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
     std::vector<storage::status_row> status_rows;
     status_rows.reserve(statuses.size());
-    for (auto& kv : statuses)
-      status_rows.push_back(*kv.second);
+    for (size_t i = 0; i < statuses.size(); ++i)
+      if (i + 1 == statuses.size() || statuses[i + 1].first != statuses[i].first)
+        status_rows.push_back(*statuses[i].second);
     int64_t wal_before = db->wal_size_bytes();
     try {
       auto st = db->commit(polls, states, status_rows);

@@ -77,9 +77,12 @@ void encode(std::vector<poll> polls, std::string& out) {
     const size_t n = last - first;
     const poll& head = polls[first];
     record.clear();
+    const std::string* bytes = &record;
     unsigned form = form_poll;
     if (n == 1) {
-      if (head.values)
+      if (head.record)
+        bytes = head.record;
+      else if (head.values)
         chunk::encode_poll(head.values->data(), head.values->size(), record);
     } else {
       form = form_chunk;
@@ -95,8 +98,8 @@ void encode(std::vector<poll> polls, std::string& out) {
     }
     varint::put(static_cast<uint64_t>(wrap_sub(wrap_sub(head.machine_id, prev_id), 1)), out);
     varint::put_signed(wrap_sub(head.ts, prev_ts), out);
-    varint::put((static_cast<uint64_t>(record.size()) << 1) | form, out);
-    out.append(record);
+    varint::put((static_cast<uint64_t>(bytes->size()) << 1) | form, out);
+    out.append(*bytes);
     prev_id = head.machine_id;
     prev_ts = head.ts;
     first = last;

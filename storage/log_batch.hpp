@@ -33,6 +33,9 @@ struct poll {
   int64_t machine_id = 0;
   int64_t ts = 0;
   const std::vector<double>* values = nullptr;
+  // Null, or chunk::encode_poll(*values) done beforehand (poll_row::record):
+  // copied instead of encoded when this is the machine's only poll.
+  const std::string* record = nullptr;
 };
 
 // Appends the batch of `polls` to `out`. The polls may come in any order;

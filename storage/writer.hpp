@@ -40,6 +40,7 @@
 #include <unordered_map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct sqlite3;
@@ -92,10 +93,26 @@ struct machine_binding {
 
 // One poll's values, by slot (NaN = no value).
 struct poll_row {
+  poll_row() = default;
+  poll_row(int64_t machine, int64_t ts, std::vector<double> v)
+      : machine_id(machine), ts_ms(ts), values(std::move(v)) {}
+
   int64_t machine_id = 0;
   int64_t ts_ms = 0;
   std::vector<double> values;
+  // Empty, or `values` already encoded as a log poll record by
+  // encode_record() — on the sender's thread, so that the one writer thread
+  // only copies the bytes into the ingest log (a commit holds one poll of most
+  // machines, and each such poll is logged as exactly this record). Set only
+  // by encode_record() and cleared when `values` change; it does not cross a
+  // serializer (actors/storage_inspect.hpp): a record from elsewhere is never
+  // trusted to match its values.
+  std::string record;
 };
+
+// Sets p.record to p.values' log poll record (storage/log_batch.hpp, form 0).
+// Thread-safe: touches only `p`.
+void encode_record(poll_row& p);
 
 // A state observed by a poll. Only changes are stored: an observation equal
 // to the machine's last stored state is not a new row.

@@ -110,20 +110,39 @@ void writer::append_to_log(commit_batch& b) {
   std::vector<log_batch::poll> batch;
   batch.reserve(b.accepted.size());
   for (const poll_row* p : b.accepted)
-    batch.push_back({p->machine_id, p->ts_ms, &p->values});
+    batch.push_back({p->machine_id, p->ts_ms, &p->values, p->record.empty() ? nullptr : &p->record});
   b.log_id = detail::insert_log_row(db_, stmts_->insert_log.get(), stmts_->buf, std::move(batch),
                                     "commit: append to the ingest log");
+}
+
+void encode_record(poll_row& p) {
+  p.record.clear();
+  chunk::encode_poll(p.values.data(), p.values.size(), p.record);
 }
 
 void writer::stage_states(const std::vector<state_row>& states, commit_batch& b,
                           commit_stats& stats) {
   statements& st = *stmts_;
   for (const auto& s : states) {
+    // The machine's last state as of this batch: staged here, else cached
+    // (most polls repeat it: compared in place, nothing copied), else read
+    // from the file on first sight and staged.
+    const std::string* last = nullptr;
+    int64_t last_ts = std::numeric_limits<int64_t>::min();
     auto sit = b.staged.find(s.machine_id);
-    if (sit == b.staged.end())
+    if (sit != b.staged.end()) {
+      last = &sit->second.first;
+      last_ts = sit->second.second;
+    } else if (auto known = last_state_.find(s.machine_id); known != last_state_.end()) {
+      last = &known->second;
+      if (auto t = st.last_ts.find(s.machine_id); t != st.last_ts.end())
+        last_ts = t->second;
+    } else {
       sit = b.staged.emplace(s.machine_id, stored_state(s.machine_id)).first;
-    auto& [last, last_ts] = sit->second;
-    if (s.state == last || s.ts_ms <= last_ts)
+      last = &sit->second.first;
+      last_ts = sit->second.second;
+    }
+    if (s.state == *last || s.ts_ms <= last_ts)
       continue;  // not a change, or older than what is stored
     sqlite3_stmt* ins_s = st.insert_state.get();
     sqlite3_bind_int64(ins_s, 1, s.machine_id);
@@ -131,8 +150,7 @@ void writer::stage_states(const std::vector<state_row>& states, commit_batch& b,
     bind_text(ins_s, 3, s.state);
     step_done(db_, ins_s, "commit: insert state change");
     stats.state_changes += sqlite3_changes(db_);
-    last = s.state;
-    last_ts = s.ts_ms;
+    b.staged[s.machine_id] = {s.state, s.ts_ms};
   }
 }
 
@@ -157,11 +175,19 @@ std::pair<std::string, int64_t> writer::stored_state(int64_t machine_id) {
 void writer::choose_statuses(const std::vector<status_row>& statuses, commit_batch& b) const {
   // A status row is rewritten when what a person reads in it changed, or
   // status_every_ms after its last write; the head has the newest anyway.
-  std::map<int64_t, const status_row*> newest;
-  for (const auto& s : statuses)
-    newest[s.machine_id] = &s;
-  for (const auto& [id, s] : newest) {
-    auto w = written_status_.find(id);
+  // The newest per machine is the last one given: a stable sort by machine
+  // (the writer actor already gives one per machine, in machine order).
+  std::vector<const status_row*> order(statuses.size());
+  for (size_t i = 0; i < statuses.size(); ++i)
+    order[i] = &statuses[i];
+  std::stable_sort(order.begin(), order.end(), [](const status_row* x, const status_row* y) {
+    return x->machine_id < y->machine_id;
+  });
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (i + 1 < order.size() && order[i + 1]->machine_id == order[i]->machine_id)
+      continue;  // a newer one of this machine follows
+    const status_row* s = order[i];
+    auto w = written_status_.find(s->machine_id);
     const bool due = w == written_status_.end() || w->second.status != s->status ||
                      w->second.last_error != s->last_error ||
                      s->last_poll_ms - w->second.last_poll_ms >= layout_.status_every_ms ||
