@@ -87,6 +87,16 @@ struct shift_config {
   int start_minute = 0;  // minutes after local midnight, 0..1439
 };
 
+// SEMI E10 equipment states: what a machine's own state texts mean
+// (docs/CONFIG.md, `e10`). Keys are state texts as the machine reports them,
+// values one of e10_classes(). Looked up machine map, then its type's, then
+// the "*" map, then edgemes's defaults (e10_default_map()).
+using e10_map = std::map<std::string, std::string>;
+
+struct e10_config {
+  std::map<std::string, e10_map> types;  // machine type (or "*") -> its map
+};
+
 struct machine_config {
   std::string id;                     // unique across the whole config
   std::string name;                   // default: id
@@ -100,6 +110,7 @@ struct machine_config {
   std::string state;                  // JSON pointer to a string state; empty = none
   // For the sim adapter an absent `state` is left empty; the daemon uses "/state".
   dashboard_config dashboard;
+  e10_map e10;                        // this machine's own overrides (`e10` in its entry)
 };
 
 struct line_config {
@@ -124,8 +135,24 @@ struct config {
   std::vector<shift_config> shifts{{"A", 6 * 60}, {"B", 14 * 60}, {"C", 22 * 60}};
   // States that count as producing, for availability.
   std::vector<std::string> run_states{"RUN"};
+  e10_config e10;
   std::vector<line_config> lines;
 };
+
+// The six SEMI E10 classes: productive, standby, engineering, scheduled
+// downtime, unscheduled downtime, non-scheduled.
+const std::vector<std::string>& e10_classes();
+// Time a machine could not be reached (its OFFLINE state): never folded into
+// an E10 class, always reported as itself.
+inline constexpr const char* e10_offline = "OFFLINE";
+// A state text no map covers: reported as this, with the text.
+inline constexpr const char* e10_unmapped = "unmapped";
+// The built-in map from common state texts (RUN, IDLE, SETUP, DOWN, ALARM…),
+// consulted last; docs/CONFIG.md lists it.
+const e10_map& e10_default_map();
+// The E10 class of `state` on machine `m`: one of e10_classes(), e10_offline
+// for "OFFLINE", or e10_unmapped.
+std::string e10_class(const config& c, const machine_config& m, const std::string& state);
 
 // One problem found in a config: the JSON path it concerns and what is wrong.
 struct problem {

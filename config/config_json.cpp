@@ -54,7 +54,8 @@ ojson machine_json(const machine_config& m) {
           {"dashboard",
            {{"key_metrics", m.dashboard.key_metrics},
             {"sparkline", m.dashboard.sparkline},
-            {"counters", m.dashboard.counters}}}};
+            {"counters", m.dashboard.counters}}},
+          {"e10", m.e10}};
 }
 
 std::string hh_mm(int minute) {
@@ -95,6 +96,7 @@ nlohmann::ordered_json to_json(const config& c) {
             {"offline_after_failures", c.pollers.offline_after_failures}}},
           {"shifts", shifts},
           {"run_states", c.run_states},
+          {"e10", {{"types", c.e10.types}}},
           {"lines", lines}};
 }
 

@@ -102,6 +102,8 @@ private:
   void read_pollers(object_reader r, pollers_config& p);
   void read_shifts(const json& shifts, const std::string& path, std::vector<shift_config>& out);
   void read_run_states(const json& states, const std::string& path, std::vector<std::string>& out);
+  void read_e10(object_reader r, e10_config& out);
+  void read_e10_map(const json& j, const std::string& path, e10_map& out);
 
   void read_lines(const json& lines, const std::string& path, std::vector<line_config>& out);
   void read_machine(const json& j, const std::string& path, std::vector<machine_config>& out);

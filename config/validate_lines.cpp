@@ -57,7 +57,7 @@ void validator::read_machine(const json& j, const std::string& path,
   }
   object_reader r(j, path, problems_,
                   {"id", "name", "type", "poll_interval_ms", "source", "metrics", "state",
-                   "dashboard"});
+                   "dashboard", "e10"});
   machine_config m;
   r.ident(m.id);
   remember("machine", m.id, path, r.at("id"), machine_ids_);
@@ -105,6 +105,8 @@ void validator::read_machine(const json& j, const std::string& path,
   for (const auto& metric : m.metrics)
     names.push_back(metric.first);
   read_dashboard(r.object("dashboard"), r.at("dashboard"), m.type, names, m.dashboard);
+  if (const json* e10 = r.member("e10", json::value_t::object, "an object"))
+    read_e10_map(*e10, r.at("e10"), m.e10);
   out.push_back(std::move(m));
 }
 

@@ -48,7 +48,7 @@ void validator::read(const json& doc, config& out) {
   }
   object_reader r(doc, "", problems_,
                   {"site", "database", "writer", "api", "pollers", "shifts", "run_states",
-                   "lines"});
+                   "e10", "lines"});
   r.nonempty_text("site", out.site);
   if (const json* s = r.object("database"))
     read_database(object_reader(*s, r.at("database"), problems_, database_keys()), out.database);
@@ -68,6 +68,8 @@ void validator::read(const json& doc, config& out) {
     read_shifts(*shifts, r.at("shifts"), out.shifts);
   if (const json* states = r.array("run_states"))
     read_run_states(*states, r.at("run_states"), out.run_states);
+  if (const json* e10 = r.object("e10"))
+    read_e10(object_reader(*e10, r.at("e10"), problems_, {"types"}), out.e10);
   if (const json* lines = r.array("lines", true))
     read_lines(*lines, r.at("lines"), out.lines);
 }

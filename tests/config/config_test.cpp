@@ -209,7 +209,7 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
        "missing required key 'machines'"},
       {"unknown top-level key", doc_with_top(R"("sight": "x")"), "/sight",
        "unknown key 'sight' (expected one of: site, database, writer, api, pollers, shifts, "
-       "run_states, lines)"},
+       "run_states, e10, lines)"},
       {"unknown api key", doc_with_top(R"("api": {"prot": 1})"), "/api/prot",
        "unknown key 'prot' (expected one of: bind, port, query_actors, request_timeout_ms, max_pending, token)"},
       {"unknown machine key", doc_with_machines(machine_json(kHttpSource, R"(, "interval": 5)")),
@@ -380,6 +380,26 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
       {"run state empty", doc_with_top(R"("run_states": [""])"), "/run_states/0", "must be 1 to 64 characters"},
       {"run state twice", doc_with_top(R"("run_states": ["RUN", "RUN"])"), "/run_states/1", "state 'RUN' is listed twice"},
       {"run states not an array", doc_with_top(R"("run_states": "RUN")"), "/run_states", "expected an array, got string"},
+      {"e10 not an object", doc_with_top(R"("e10": [])"), "/e10", "expected an object, got array"},
+      {"unknown e10 key", doc_with_top(R"("e10": {"type": {}})"), "/e10/type",
+       "unknown key 'type' (expected one of: types)"},
+      {"e10 map not an object", doc_with_top(R"("e10": {"types": {"placer": "PRD"}})"), "/e10/types/placer",
+       "expected an object of state text -> E10 class, got string"},
+      {"unknown e10 class", doc_with_top(R"("e10": {"types": {"placer": {"RUN": "PRODUCTIVE"}}})"),
+       "/e10/types/placer/RUN", "unknown E10 class 'PRODUCTIVE' (expected one of: PRD, SBY, ENG, SDT, UDT, NST)"},
+      {"e10 class not a string", doc_with_top(R"("e10": {"types": {"*": {"RUN": 1}}})"), "/e10/types/*/RUN",
+       "expected an E10 class (PRD, SBY, ENG, SDT, UDT, NST), got number"},
+      {"OFFLINE mapped", doc_with_top(R"("e10": {"types": {"reflow": {"OFFLINE": "UDT"}}})"),
+       "/e10/types/reflow/OFFLINE",
+       "OFFLINE is edgemes's own class for time a machine could not be reached; it cannot be mapped"},
+      {"empty state text", doc_with_top(R"("e10": {"types": {"reflow": {"": "UDT"}}})"), "/e10/types/reflow/",
+       "a state text must be 1 to 64 characters"},
+      {"empty type", doc_with_top(R"("e10": {"types": {"": {}}})"), "/e10/types/",
+       "a machine type must be 1 to 64 characters"},
+      {"machine e10 class", doc_with_machines(machine_json(kHttpSource, R"(, "e10": {"PURGE": "sdt"})")),
+       "/lines/0/machines/0/e10/PURGE", "unknown E10 class 'sdt' (expected one of: PRD, SBY, ENG, SDT, UDT, NST)"},
+      {"machine e10 not an object", doc_with_machines(machine_json(kHttpSource, R"(, "e10": "PRD")")),
+       "/lines/0/machines/0/e10", "expected an object, got string"},
   };
   for (const auto& c : cases) {
     SECTION(c.what) {
@@ -574,4 +594,29 @@ TEST_CASE("config's sim metric names are the sim adapter's standard metrics", "[
     CHECK(config::sim_metric_names(type) == names);
   }
   CHECK(config::sim_metric_names("press").empty());
+}
+
+TEST_CASE("a state's E10 class comes from the machine, its type, '*', then the built-in map", "[config][e10]") {
+  const auto r = config::parse(doc_with_top(
+      R"("e10": {"types": {"placer": {"PURGE": "SDT", "RUN": "ENG"}, "*": {"HOLD": "SBY", "PURGE": "UDT"}}})"));
+  INFO(config::format_problems(r.problems));
+  REQUIRE(r.ok());
+  const config::config& c = r.value;
+  config::machine_config placer;
+  placer.type = "placer";
+  config::machine_config oven;
+  oven.type = "reflow";
+  oven.e10 = {{"HOLD", "NST"}};
+  CHECK(config::e10_class(c, placer, "PURGE") == "SDT");  // its type's map
+  CHECK(config::e10_class(c, oven, "PURGE") == "UDT");    // "*"
+  CHECK(config::e10_class(c, placer, "RUN") == "ENG");    // the type's map before the built-in one
+  CHECK(config::e10_class(c, oven, "RUN") == "PRD");      // built-in
+  CHECK(config::e10_class(c, oven, "run") == "PRD");      // built-in texts match in any case
+  CHECK(config::e10_class(c, oven, "HOLD") == "NST");     // the machine's own override
+  CHECK(config::e10_class(c, placer, "HOLD") == "SBY");
+  CHECK(config::e10_class(c, placer, "OFFLINE") == "OFFLINE");
+  CHECK(config::e10_class(c, placer, "WARMUP") == "unmapped");
+  CHECK(config::e10_class(c, placer, "hold") == "unmapped");  // maps in the config are case-sensitive
+  for (const char* sim_state : {"RUN", "IDLE", "DOWN", "ALARM"})
+    CHECK(config::e10_class(c, oven, sim_state) != "unmapped");
 }
