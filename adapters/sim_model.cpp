@@ -78,6 +78,13 @@ void lifecycle::enter(state s) {
 
 } // namespace sim
 
+const std::vector<std::string>& sim_states() {
+  using sim::state;
+  static const std::vector<std::string> names{sim::state_name(state::run), sim::state_name(state::idle),
+                                              sim::state_name(state::down), sim::state_name(state::alarm)};
+  return names;
+}
+
 struct sim_machine::model {
   std::unique_ptr<sim::lifecycle> impl;
   std::vector<nlohmann::json::json_pointer> pointers;  // of impl->fields(), parsed once

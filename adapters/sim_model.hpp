@@ -41,6 +41,9 @@ const std::vector<std::string>& sim_types();  // the catalogue's names, in order
 // Each type has 6..12 metrics; the state is always at "/state".
 std::vector<std::pair<std::string, std::string>> sim_standard_metrics(const std::string& type);
 
+// Every state text a simulated machine reports at "/state", of every type.
+const std::vector<std::string>& sim_states();
+
 class sim_machine {
 public:
   // seed 0 = derived from ident. Throws std::invalid_argument for an unknown type.

@@ -5,6 +5,8 @@
 #include "api/machine_json.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 
 namespace edgemes::api::endpoints {
 
@@ -161,12 +163,64 @@ query_reply series(storage::reader& db, const std::string& ident, const std::str
   return ok(w);
 }
 
-query_reply states(storage::reader& db, const std::string& ident, time_range range,
-                   int64_t now_ms) {
+namespace {
+
+const config::machine_config* find_machine(const config::config& plant, const std::string& ident) {
+  for (const auto& l : plant.lines)
+    for (const auto& m : l.machines)
+      if (m.id == ident)
+        return &m;
+  return nullptr;
+}
+
+// Time per E10 class, largest first (ties by class name), each with the
+// machine's texts that fell in it — so an `unmapped` share names its texts.
+void e10_shares(json_out& w, const std::vector<storage::state_share>& shares,
+                const std::function<std::string(const std::string&)>& classify) {
+  struct bucket {
+    int64_t ms = 0;
+    double share = 0;
+    std::vector<std::string> states;
+  };
+  std::map<std::string, bucket> by_class;
+  for (const auto& s : shares) {
+    bucket& b = by_class[classify(s.state)];
+    b.ms += s.ms;
+    b.share += s.share;
+    b.states.push_back(s.state);
+  }
+  std::vector<std::pair<std::string, bucket>> order(by_class.begin(), by_class.end());
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& x, const auto& y) { return x.second.ms > y.second.ms; });
+  w.begin_array();
+  for (auto& [cls, b] : order) {
+    std::sort(b.states.begin(), b.states.end());
+    w.begin_object();
+    w.key("class").value(cls);
+    w.key("ms").value(b.ms);
+    w.key("share").value(b.share);
+    w.key("states").begin_array();
+    for (const auto& t : b.states)
+      w.value(t);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+}
+
+} // namespace
+
+query_reply states(storage::reader& db, const config::config& plant, const std::string& ident,
+                   time_range range, int64_t now_ms) {
   auto m = db.machine(ident);
   if (!m)
     return no_machine(ident);
   auto report = db.states(m->id, range.from_ms, range.to_ms, now_ms);
+  const config::machine_config* conf = find_machine(plant, ident);
+  const config::machine_config unknown;
+  auto classify = [&](const std::string& state) {
+    return config::e10_class(plant, conf ? *conf : unknown, state);
+  };
   json_out w;
   w.begin_object();
   w.key("machine").value(ident);
@@ -176,6 +230,7 @@ query_reply states(storage::reader& db, const std::string& ident, time_range ran
   for (const auto& i : report.intervals) {
     w.begin_object();
     w.key("state").value(i.state);
+    w.key("e10").value(classify(i.state));
     w.key("from").value(i.from_ms);
     w.key("to").value(i.to_ms);
     w.end_object();
@@ -183,6 +238,8 @@ query_reply states(storage::reader& db, const std::string& ident, time_range ran
   w.end_array();
   w.key("time_in_state");
   state_shares(w, report.shares);
+  w.key("time_in_e10");
+  e10_shares(w, report.shares, classify);
   w.end_object();
   return ok(w);
 }

@@ -27,8 +27,10 @@ query_reply samples(storage::reader& db, const std::string& ident, const std::st
                     time_range range, int64_t limit);
 query_reply series(storage::reader& db, const std::string& ident, const std::string& metric,
                    time_range range, int64_t step_ms, storage::aggregate agg);
-query_reply states(storage::reader& db, const std::string& ident, time_range range,
-                   int64_t now_ms);
+// `plant` classifies the states in SEMI E10 terms (config::e10_class); a
+// machine no longer in the config is classified by the '*' and built-in maps.
+query_reply states(storage::reader& db, const config::config& plant, const std::string& ident,
+                   time_range range, int64_t now_ms);
 
 // The floor dashboard (docs/API.md, "Floor dashboard"). `plant` is the
 // resolved config: it names the configured machines, their order and their

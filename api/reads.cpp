@@ -169,8 +169,8 @@ void states(const api_context& ctx, const request& req, httplib::Response& res) 
   time_range range;
   if (!machine_id(req, res, id) || !range_request(req, res, now, range))
     return;
-  ctx.query(res, [id, range, now](storage::reader& db) {
-    return endpoints::states(db, id, range, now);
+  ctx.query(res, [plant = ctx.plant, id, range, now](storage::reader& db) {
+    return endpoints::states(db, *plant, id, range, now);
   });
 }
 

@@ -92,16 +92,22 @@ private:
       return json{{"id", id}, {"type", type}, {"poll_interval_ms", 50},
                   {"source", {{"adapter", "sim"}}}};
     };
+    auto with_e10 = [](json m) {
+      m["e10"] = {{"ALARM", "SDT"}};
+      return m;
+    };
     json cfg = {
         {"site", "api-test"},
         {"database", {{"path", db_path()}}},
         {"writer", {{"flush_interval_ms", 50}}},
         {"api", {{"bind", "127.0.0.1"}, {"port", port_}, {"query_actors", 2}}},
+        // E10: placers' IDLE is engineering here, smt1-placer1's ALARM scheduled downtime.
+        {"e10", {{"types", {{"placer", {{"IDLE", "ENG"}}}}}}},
         {"lines",
          {{{"id", "smt1"},
            {"name", "SMT Line 1"},
            {"machines",
-            {machine("smt1-printer", "printer"), machine("smt1-placer1", "placer"),
+            {machine("smt1-printer", "printer"), with_e10(machine("smt1-placer1", "placer")),
              machine("smt1-placer2", "placer"), machine("smt1-reflow", "reflow"),
              machine("smt1-aoi", "aoi")}}},
           {{"id", "smt2"}, {"name", "SMT Line 2"}, {"machines", {machine("smt2-aoi", "aoi")}}}}},

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <map>
+#include <set>
 
 using namespace edgemes::test;
 using namespace edgemes::test::api;
@@ -526,9 +528,44 @@ TEST_CASE("/states reports state intervals and the share of time in each", "[api
   CHECK(in_shares == in_intervals);
   CHECK(share_sum == Approx(1.0));
 
+  // SEMI E10 classes: the fixture maps placers' IDLE to ENG and this
+  // machine's ALARM to SDT; RUN and DOWN come from the built-in map.
+  const std::map<std::string, std::string> expected{
+      {"RUN", "PRD"}, {"IDLE", "ENG"}, {"ALARM", "SDT"}, {"DOWN", "UDT"}, {"OFFLINE", "OFFLINE"}};
+  for (const auto& i : intervals) {
+    INFO(i.dump());
+    REQUIRE(expected.count(i["state"]));
+    CHECK(i["e10"] == expected.at(i["state"]));
+  }
+  int64_t in_classes = 0;
+  std::set<std::string> classes_seen;
+  for (const auto& c : doc["time_in_e10"]) {
+    INFO(c.dump());
+    CHECK(classes_seen.insert(c["class"].get<std::string>()).second);
+    int64_t ms = 0;
+    for (const auto& text : c["states"]) {
+      CHECK(expected.at(text) == c["class"]);
+      for (const auto& s : doc["time_in_state"])
+        if (s["state"] == text)
+          ms += s["ms"].get<int64_t>();
+    }
+    CHECK(c["ms"] == ms);
+    in_classes += ms;
+  }
+  CHECK(in_classes == in_intervals);
+  CHECK(classes_seen.count("PRD"));
+  // The other placer keeps the built-in ALARM -> UDT.
+  auto other = ok_json(d.port(), "/api/v1/machines/smt1-placer2/states");
+  for (const auto& i : other["intervals"])
+    if (i["state"] == "ALARM")
+      CHECK(i["e10"] == "UDT");
+    else if (i["state"] == "IDLE")
+      CHECK(i["e10"] == "ENG");
+
   auto empty = ok_json(d.port(), M + "/states?from=0&to=1000");
   CHECK(empty["intervals"] == json::array());
   CHECK(empty["time_in_state"] == json::array());
+  CHECK(empty["time_in_e10"] == json::array());
 }
 
 TEST_CASE("/health reports the writer, the database and memory", "[api]") {

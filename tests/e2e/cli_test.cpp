@@ -50,6 +50,9 @@ TEST_CASE("check-config accepts the shipped configs", "[e2e][cli]") {
     CHECK(r.code == 0);
     CHECK(r.output.find(": ok (") != std::string::npos);
   }
+  // The demo simulates machines: check-config says whether their states map to E10.
+  auto demo = run_cli(dir, {"check-config", source_path("config/demo.json")});
+  CHECK(demo.output.find("e10: every state of the simulated machines is mapped") != std::string::npos);
 }
 
 TEST_CASE("check-config prints every problem with its JSON path and exits 1", "[e2e][cli]") {
