@@ -5,6 +5,9 @@
 #include "tests/support/modbus_device.hpp"
 
 #include <cmath>
+#include <csignal>
+#include <map>
+#include <sstream>
 
 using namespace edgemes::test;
 using nlohmann::json;
@@ -174,4 +177,77 @@ TEST_CASE("a device that reads one register at a time is polled with max_registe
   CHECK(grouped["last_error"] == "input 0..6: Illegal data address (exception 2)");
   for (const auto& line : device.reads())
     CHECK(line.substr(line.size() - 2) == " 1");
+}
+
+TEST_CASE("the daemon polls edgemes-sim over Modbus with the config it prints, and stores the "
+          "numbers of the sim's last reply exactly",
+          "[e2e][modbus][sim]") {
+  temp_dir dir;
+  const int modbus_port = free_port(), http_port = free_port(), api_port = free_port();
+  process print({binary("edgemes-sim"), "--machines", "4", "--modbus-port", std::to_string(modbus_port),
+                 "--print-config", "modbus"},
+                dir.file("print.log"));
+  REQUIRE(print.wait(std::chrono::seconds(10)) == 0);
+  auto cfg = nlohmann::ordered_json::parse(print.log());
+  cfg["database"] = {{"path", dir.file("factory.db")}};
+  cfg["writer"] = {{"flush_interval_ms", 100}};
+  cfg["api"] = {{"bind", "127.0.0.1"}, {"port", api_port}};
+  for (auto& m : cfg["lines"][0]["machines"])
+    m["poll_interval_ms"] = 200;
+  const auto path = dir.file("edgemes.json");
+  write_file(path, cfg.dump(2));
+
+  process sim({binary("edgemes-sim"), "--machines", "4", "--modbus-port", std::to_string(modbus_port),
+               "--port", std::to_string(http_port)},
+              dir.file("sim.log"));
+  REQUIRE(wait_until([&] { return sim.log().find("modbus listening") != std::string::npos; },
+                     std::chrono::seconds(10)));
+  const std::vector<std::string> ids{"m0001", "m0002", "m0003", "m0004"};
+  {
+    auto daemon = start_daemon(dir, api_port, path);
+    const bool polled = wait_until(
+        [&] {
+          for (const auto& id : ids) {
+            auto m = machine(api_port, id);
+            if (!all_metrics_seen(m) || m["polls"]["ok"].get<int64_t>() < 5)
+              return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(30));
+    for (const auto& id : ids) {
+      auto m = machine(api_port, id);
+      INFO(m.dump(2));
+      CHECK(m["status"] == "online");
+      CHECK(m["polls"]["failed"] == 0);
+      CHECK(m["polls"]["problems"] == 0);
+    }
+    REQUIRE(polled);
+    daemon->signal(SIGTERM);  // the poll in flight is stored before it exits
+    REQUIRE(daemon->wait(std::chrono::seconds(30)) == 0);
+  }
+  // The sim's last reply of each machine is the one the daemon's last poll read.
+  std::map<std::string, std::map<std::string, double>> last;
+  std::istringstream in(http_get(http_port, "/metrics").body);
+  for (std::string line; std::getline(in, line);) {
+    const auto brace = line.find('{');
+    if (line.rfind("edgemes_sim_", 0) != 0 || brace == std::string::npos)
+      continue;
+    const auto id_at = line.find("machine=\"") + 9;
+    last[line.substr(id_at, line.find('"', id_at) - id_at)][line.substr(12, brace - 12)] =
+        std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  // Read what was stored through the API of a daemon that can no longer reach the sim.
+  for (auto& m : cfg["lines"][0]["machines"])
+    m["source"]["port"] = free_port();
+  write_file(path, cfg.dump(2));
+  auto reader = start_daemon(dir, api_port, path, "edgemes-2.log");
+  for (const auto& id : ids) {
+    auto m = machine(api_port, id);
+    INFO(m.dump(2));
+    for (const auto& [name, v] : m["metrics"].items()) {
+      INFO(name);
+      CHECK(v["value"].get<double>() == last.at(id).at(name));
+    }
+  }
 }
