@@ -8,8 +8,8 @@
 // answers from the last one — so a poll that reads the map in several
 // requests sees one consistent reply, as from a PLC's snapshot, and a tool
 // reading a single value does not advance the model. Read-only: function codes 1-4; others answer Illegal function. A
-// unit with no machine answers Gateway target device failed to respond.
-// Fault modes: http500 answers Server device failure, flap alternates that
+// unit with no machine answers exception 11 (gateway target failed to respond).
+// Fault modes: http500 answers exception 4 (server failure), flap alternates that
 // with good replies, slow never answers, reset closes the connection; the
 // modes that shape JSON do not apply.
 //
