@@ -24,8 +24,8 @@
 // request and reply, each wait bounded by what is left of it. The transport
 // is this file's own (MBAP framing over a non-blocking socket with poll()),
 // not libmodbus's client: libmodbus waits with select(), and glibc aborts the
-// process when a socket's descriptor is 1024 or more — which a daemon polling
-// 1000 devices over kept-open connections reaches (docs/ADAPTERS.md).
+// process when a socket's descriptor is 1024 or more — and a daemon polling
+// 1000 devices over kept-open connections already uses ~1013 (docs/ADAPTERS.md).
 #pragma once
 
 #include "adapters/adapter.hpp"

@@ -203,3 +203,27 @@ TEST_CASE("modbus_tcp reads a simulated machine with the config edgemes-sim prin
     CHECK((*r.state == "RUN" || *r.state == "IDLE" || *r.state == "DOWN" || *r.state == "ALARM"));
   }
 }
+
+TEST_CASE("edgemes-sim's fault modes reach Modbus clients as exceptions, silence and resets",
+          "[modbus][sim]") {
+  modbus_sim sim({"--machines", "4", "--fault", "m0001=http500", "--fault", "m0002=slow", "--fault",
+                  "m0003=reset", "--fault", "m0004=flap"});
+  auto reader = [&](int unit) {
+    mb::point state;
+    state.address = 6;
+    std::string error;
+    auto src = adapters::make_modbus_tcp({"127.0.0.1", sim.modbus_port, unit, 300, 125, 8}, {},
+                                         adapters::modbus_state{state, {{1, "RUN"}}}, &error);
+    REQUIRE(src);
+    return src;
+  };
+  CHECK(reader(1)->poll().error == "holding 6: Slave device or server failure (exception 4)");
+  CHECK(reader(2)->poll().error == "timeout after 300 ms");
+  CHECK(reader(3)->poll().error ==
+        "connection to 127.0.0.1:" + std::to_string(sim.modbus_port) + " closed by the device");
+  auto flapping = reader(4);
+  CHECK(flapping->poll().ok);
+  CHECK_FALSE(flapping->poll().ok);
+  CHECK(flapping->poll().ok);
+  CHECK(reader(5)->poll().error == "holding 6: Target device failed to respond (exception 11)");
+}

@@ -17,7 +17,7 @@
 // (MBAP header, then the PDU) and answered by libmodbus's server side
 // (modbus_reply over a per-machine modbus_mapping_t, modbus_reply_exception):
 // libmodbus's own receive path waits with select(), which glibc aborts on a
-// descriptor of 1024 or more — a simulator holding 1000 connections has them.
+// descriptor of 1024 or more — about where a simulator holding 1000 connections ends.
 #pragma once
 
 #include "tools/sim/server.hpp"
