@@ -65,11 +65,39 @@ struct api_config {
 };
 
 struct source_config {
-  std::string adapter;                // "http_json" | "sim"
+  std::string adapter;                // "http_json" | "modbus_tcp" | "sim"
   std::string url;                    // http_json: http://host[:port]/path
-  int64_t timeout_ms = 2000;          // http_json: whole poll deadline
+  int64_t timeout_ms = 2000;          // http_json, modbus_tcp: whole poll deadline
   int64_t max_reply_bytes = 1 << 20;  // http_json: larger replies fail the poll
   uint64_t seed = 0;                  // sim: 0 = derived from the machine id
+  std::string host;                   // modbus_tcp: the device's name or address (required)
+  int64_t port = 502;                 // modbus_tcp
+  int64_t unit_id = 1;                // modbus_tcp: MBAP unit identifier, 0..255
+  int64_t max_registers_per_read = 125;  // modbus_tcp: per request, 1..125 (bits: 16x, at most 2000)
+  int64_t max_gap = 8;                // modbus_tcp: unused registers read to join two values in one request
+};
+
+// One value of a modbus_tcp machine's register map (docs/CONFIG.md). The
+// names are the file's, judged by adapters/modbus_map when parsed, so after a
+// successful parse every field is valid and no two registers overlap.
+struct register_config {
+  std::string table = "holding";      // coil | discrete | input | holding
+  int64_t address = 0;                // 0..65535, the first register (PDU address)
+  std::string type = "uint16";        // int16 uint16 int32 uint32 int64 float32 float64 bool
+  std::string word_order = "big";     // 32/64-bit types: big = most significant register first
+  std::string byte_order = "big";     // big = high byte first inside each register
+  double scale = 1;                   // value = raw * scale + offset
+  double offset = 0;
+};
+
+// The registers of a modbus_tcp machine. Its metric names stay in
+// machine_config::metrics (with empty pointers), so everything that lists a
+// machine's metrics reads them in one place; `metrics` here runs parallel.
+struct register_map_config {
+  std::vector<register_config> metrics;     // one per machine_config::metrics entry, same order
+  bool has_state = false;
+  register_config state;                    // an integer type, when has_state
+  std::map<int64_t, std::string> state_map;  // code -> state text
 };
 
 // What the floor dashboard shows of one machine (docs/CONFIG.md, `dashboard`).
@@ -103,12 +131,14 @@ struct machine_config {
   std::string type;                   // placer | printer | reflow | aoi | any other text
   int64_t poll_interval_ms = 1000;
   source_config source;
-  // metric name -> RFC 6901 JSON pointer into the machine's reply, in file order.
+  // metric name -> RFC 6901 JSON pointer into the machine's reply, in file order
+  // (for modbus_tcp the pointers are empty and `registers` says where each is).
   // For the sim adapter an absent `metrics` leaves this empty and the daemon
   // fills in the type's standard metrics (adapters::sim_standard_metrics).
   std::vector<std::pair<std::string, std::string>> metrics;
   std::string state;                  // JSON pointer to a string state; empty = none
   // For the sim adapter an absent `state` is left empty; the daemon uses "/state".
+  register_map_config registers;      // modbus_tcp only: metrics and state are registers
   dashboard_config dashboard;
   e10_map e10;                        // this machine's own overrides (`e10` in its entry)
 };

@@ -37,20 +37,48 @@ ojson source_json(const source_config& s) {
           {"url", s.url},
           {"timeout_ms", s.timeout_ms},
           {"max_reply_bytes", s.max_reply_bytes},
-          {"seed", s.seed}};
+          {"seed", s.seed},
+          {"host", s.host},
+          {"port", s.port},
+          {"unit_id", s.unit_id},
+          {"max_registers_per_read", s.max_registers_per_read},
+          {"max_gap", s.max_gap}};
+}
+
+ojson register_json(const register_config& r) {
+  return {{"table", r.table},         {"address", r.address},       {"type", r.type},
+          {"word_order", r.word_order}, {"byte_order", r.byte_order}, {"scale", r.scale},
+          {"offset", r.offset}};
 }
 
 ojson machine_json(const machine_config& m) {
+  const bool registers = m.source.adapter == "modbus_tcp";
   ojson metrics = ojson::object();
-  for (const auto& [name, pointer] : m.metrics)
-    metrics[name] = pointer;
+  for (size_t i = 0; i < m.metrics.size(); ++i) {
+    const auto& [name, pointer] = m.metrics[i];
+    if (registers && i < m.registers.metrics.size())
+      metrics[name] = register_json(m.registers.metrics[i]);
+    else
+      metrics[name] = pointer;
+  }
+  ojson state = m.state;
+  if (registers) {
+    state = nullptr;
+    if (m.registers.has_state) {
+      state = register_json(m.registers.state);
+      ojson texts = ojson::object();
+      for (const auto& [code, text] : m.registers.state_map)
+        texts[std::to_string(code)] = text;
+      state["map"] = texts;
+    }
+  }
   return {{"id", m.id},
           {"name", m.name},
           {"type", m.type},
           {"poll_interval_ms", m.poll_interval_ms},
           {"source", source_json(m.source)},
           {"metrics", metrics},
-          {"state", m.state},
+          {"state", state},
           {"dashboard",
            {{"key_metrics", m.dashboard.key_metrics},
             {"sparkline", m.dashboard.sparkline},

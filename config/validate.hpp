@@ -114,8 +114,14 @@ private:
   void read_dashboard(const json* obj, const std::string& path, const std::string& type,
                       const std::vector<std::string>& names, dashboard_config& d);
   bool read_source(object_reader r, source_config& s);
+  void read_modbus_source(object_reader& r, source_config& s, bool has_url);
   void read_metrics(const json& metrics, const std::string& path,
                     std::vector<std::pair<std::string, std::string>>& out);
+  // modbus_tcp (validate_modbus.cpp): `metrics` and `state` as registers.
+  void read_registers(const json* metrics, const json* state, const std::string& path,
+                      machine_config& m);
+  bool read_register(const json& j, const std::string& path, bool is_state, register_config& out,
+                     std::map<int64_t, std::string>* state_map);
   void remember(const char* what, const std::string& id, const std::string& owner,
                 const std::string& id_path, std::map<std::string, std::string>& seen);
 

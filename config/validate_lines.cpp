@@ -68,13 +68,18 @@ void validator::read_machine(const json& j, const std::string& path,
   bool has_url = false;
   if (const json* s = r.object("source", true))
     has_url = read_source(object_reader(*s, r.at("source"), problems_,
-                                        {"adapter", "url", "timeout_ms", "max_reply_bytes", "seed"}),
+                                        {"adapter", "url", "timeout_ms", "max_reply_bytes", "seed",
+                                         "host", "port", "unit_id", "max_registers_per_read",
+                                         "max_gap"}),
                           m.source);
+  const bool modbus = m.source.adapter == "modbus_tcp";
   const json* metrics = r.object("metrics");
-  if (metrics)
+  if (metrics && !modbus)
     read_metrics(*metrics, r.at("metrics"), m.metrics);
-  const bool has_state = r.text("state", m.state);
-  if (has_state) {
+  const bool has_state = modbus ? r.find("state") != nullptr : r.text("state", m.state);
+  if (modbus)
+    read_registers(metrics, r.find("state"), path, m);
+  else if (has_state) {
     if (std::string why = pointer_problem(m.state); !why.empty()) {
       r.fail(r.at("state"), why);
       m.state.clear();
@@ -91,6 +96,9 @@ void validator::read_machine(const json& j, const std::string& path,
                                "' (expected one of: " + join(adapters::sim_types(), ", ") + ")");
     if (has_url)
       r.fail(source_path + "/url", "the sim adapter takes no url (remove it, or use adapter http_json)");
+  } else if (modbus) {
+    if ((!metrics || metrics->empty()) && !has_state)
+      r.fail(path, "a modbus_tcp machine needs at least one metric or a state");
   } else if (m.source.adapter == "http_json") {
     if (!has_url)
       r.fail(source_path + "/url", "missing required key 'url' (the http_json adapter polls it)");
@@ -191,14 +199,15 @@ void validator::read_dashboard(const json* obj, const std::string& path, const s
 bool validator::read_source(object_reader r, source_config& s) {
   std::string adapter;
   if (r.text("adapter", adapter, true)) {
-    if (adapter != "http_json" && adapter != "sim")
-      r.fail(r.at("adapter"), "unknown adapter '" + adapter + "' (expected http_json or sim)");
+    if (adapter != "http_json" && adapter != "sim" && adapter != "modbus_tcp")
+      r.fail(r.at("adapter"),
+             "unknown adapter '" + adapter + "' (expected http_json, modbus_tcp or sim)");
     else
       s.adapter = adapter;
   }
   std::string url;
   const bool has_url = r.find("url") != nullptr;
-  if (r.text("url", url) && s.adapter != "sim") {
+  if (r.text("url", url) && s.adapter != "sim" && s.adapter != "modbus_tcp") {
     if (std::string why; !adapters::parse_http_url(url, &why))
       r.fail(r.at("url"), why);
     else
@@ -207,8 +216,9 @@ bool validator::read_source(object_reader r, source_config& s) {
   r.integer("timeout_ms", s.timeout_ms, 1, 10 * 60 * 1000);
   r.integer("max_reply_bytes", s.max_reply_bytes, 1, 1LL << 30);
   r.unsigned_integer("seed", s.seed);
-  if (r.find("seed") && s.adapter == "http_json")
+  if (r.find("seed") && (s.adapter == "http_json" || s.adapter == "modbus_tcp"))
     r.fail(r.at("seed"), "seed applies only to the sim adapter");
+  read_modbus_source(r, s, has_url);
   return has_url;
 }
 

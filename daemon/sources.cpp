@@ -2,15 +2,47 @@
 // that config validation already restricted to the known adapters.
 #include "daemon/sources.hpp"
 
+#include "adapters/modbus_tcp.hpp"
 #include "adapters/sim_model.hpp"
 
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace edgemes::daemon {
 
 namespace {
+
+// Config has judged the names already; an unknown one here is a bug.
+adapters::modbus::point register_point(const config::register_config& r) {
+  namespace mb = adapters::modbus;
+  auto tbl = mb::parse_table(r.table);
+  auto type = mb::parse_type(r.type);
+  auto word = mb::parse_order(r.word_order);
+  auto byte = mb::parse_order(r.byte_order);
+  if (!tbl || !type || !word || !byte || r.address < 0 || r.address > 65535)
+    throw std::invalid_argument("register " + r.table + " " + std::to_string(r.address) + " " +
+                                r.type + " is not valid");
+  return {*tbl, static_cast<uint16_t>(r.address), *type, *word, *byte, r.scale, r.offset};
+}
+
+std::shared_ptr<adapters::source> make_modbus(const config::machine_config& m, std::string& error) {
+  const auto& s = m.source;
+  adapters::modbus_tcp_settings settings{s.host,
+                                         static_cast<int>(s.port),
+                                         static_cast<int>(s.unit_id),
+                                         s.timeout_ms,
+                                         static_cast<int>(s.max_registers_per_read),
+                                         static_cast<int>(s.max_gap)};
+  std::vector<std::pair<std::string, adapters::modbus::point>> metrics;
+  for (size_t i = 0; i < m.metrics.size() && i < m.registers.metrics.size(); ++i)
+    metrics.emplace_back(m.metrics[i].first, register_point(m.registers.metrics[i]));
+  std::optional<adapters::modbus_state> state;
+  if (m.registers.has_state)
+    state = adapters::modbus_state{register_point(m.registers.state), m.registers.state_map};
+  return adapters::make_modbus_tcp(settings, std::move(metrics), std::move(state), &error);
+}
 
 std::shared_ptr<adapters::source> make_source(const config::machine_config& m,
                                               const adapters::extractor& metrics,
@@ -20,6 +52,8 @@ std::shared_ptr<adapters::source> make_source(const config::machine_config& m,
   if (m.source.adapter == "http_json")
     return adapters::make_http_json(m.source.url, m.source.timeout_ms, m.source.max_reply_bytes,
                                     metrics, &error);
+  if (m.source.adapter == "modbus_tcp")
+    return make_modbus(m, error);
   error = "unknown adapter '" + m.source.adapter + "'";
   return nullptr;
 }

@@ -291,7 +291,12 @@ TEST_CASE("edgemes-sim refuses a bad command line with a reason and exit code 2"
     std::vector<std::string> args;
     const char* reason;
   };
-  for (const auto& c : {bad{{"--machines", "2"}, "--port is required"},
+  for (const auto& c : {bad{{"--machines", "2"}, "give --port, --modbus-port or both"},
+                        bad{{"--modbus-port", "x", "--machines", "2"}, "--modbus-port wants a number"},
+                        bad{{"--print-config", "json", "--modbus-port", "5020", "--machines", "2"},
+                            "--print-config knows only 'modbus', not 'json'"},
+                        bad{{"--print-config", "modbus", "--machines", "2"},
+                            "--print-config modbus needs the --modbus-port"},
                         bad{{"--port", "1", "--machines", "2", "--fault", "m0001=melt"}, "unknown fault mode 'melt'"},
                         bad{{"--port", "1", "--machines", "2", "--fault", "m0009=slow"}, "'m0009'"},
                         bad{{"--port", "1", "--machines", "2", "--types", "toaster"}, "unknown type 'toaster'"},
@@ -310,6 +315,7 @@ TEST_CASE("edgemes-sim --help prints usage and exits 0", "[adapters][edgemes-sim
   temp_dir dir;
   process p({binary("edgemes-sim"), "--help"}, dir.file("help.log"));
   REQUIRE(p.wait(10s) == 0);
-  REQUIRE_THAT(p.log(), Catch::Contains("usage: edgemes-sim --port P"));
+  REQUIRE_THAT(p.log(), Catch::Contains("usage: edgemes-sim [--port P] [--modbus-port M]"));
+  REQUIRE_THAT(p.log(), Catch::Contains("--print-config modbus"));
   REQUIRE_THAT(p.log(), Catch::Contains("missing_fields"));
 }

@@ -268,7 +268,7 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
       {"missing adapter", doc_with_machines(R"({"id": "p", "type": "aoi", "source": {}})"), m0 + "/source/adapter",
        "missing required key 'adapter'"},
       {"unknown adapter", doc_with_machines(machine_json(R"({"adapter": "modbus"})")), m0 + "/source/adapter",
-       "unknown adapter 'modbus' (expected http_json or sim)"},
+       "unknown adapter 'modbus' (expected http_json, modbus_tcp or sim)"},
       {"http_json without url", doc_with_machines(machine_json(R"({"adapter": "http_json"})")),
        m0 + "/source/url", "missing required key 'url'"},
       {"https url", doc_with_machines(http("https://h/x")), m0 + "/source/url", "https is not supported"},

@@ -1,9 +1,11 @@
-// edgemes-sim: simulated SMT machines over HTTP, for tests, demos and
-// benchmarks. Parses the command line, builds the machine list, serves until
-// SIGINT or SIGTERM, then stops cleanly and exits 0.
+// edgemes-sim: simulated SMT machines over HTTP and Modbus TCP, for tests,
+// demos and benchmarks. Parses the command line, builds the machine list,
+// serves until SIGINT or SIGTERM, then stops cleanly and exits 0.
 // Exit codes: 0 stopped by a signal, 1 could not serve, 2 bad command line.
 #include "adapters/sim_model.hpp"
+#include "adapters/sim_modbus.hpp"
 #include "tools/sim/fault.hpp"
+#include "tools/sim/modbus_server.hpp"
 #include "tools/sim/server.hpp"
 
 #include <atomic>
@@ -21,12 +23,19 @@ namespace {
 using edgemes::sim::machine_spec;
 
 const char* usage =
-    "usage: edgemes-sim --port P [--bind ADDR] (--config FILE | --machines N [--types LIST])\n"
+    "usage: edgemes-sim [--port P] [--modbus-port M] [--bind ADDR]\n"
+    "                   (--config FILE | --machines N [--types LIST])\n"
     "                   [--fault ID=MODE]... [--seed S] [--slow-ms MS] [--threads T]\n"
     "                   [--keep-alive-s S]\n"
+    "       edgemes-sim --print-config modbus --modbus-port M [--bind ADDR] (--config FILE | --machines N ...)\n"
     "\n"
-    "Serves simulated SMT machines over HTTP (see docs/SIMULATOR.md).\n"
-    "  --port P          port to listen on (0 = any free port, printed when listening)\n"
+    "Serves simulated SMT machines over HTTP and/or Modbus TCP (see docs/SIMULATOR.md).\n"
+    "  --port P          HTTP port to listen on (0 = any free port, printed when listening)\n"
+    "  --modbus-port M   serve Modbus TCP too: machine i (from 0) is unit 1 + i % 247 on\n"
+    "                    port M + i / 247 (0 = any free ports, printed when listening)\n"
+    "  --print-config modbus\n"
+    "                    print an edgemes config polling these machines over Modbus TCP\n"
+    "                    at --bind:--modbus-port, and exit\n"
     "  --bind ADDR       address to listen on (default 127.0.0.1)\n"
     "  --config FILE     take machine ids and types from an edgemes config (lines[].machines[])\n"
     "  --machines N      N machines named m0001, m0002, ... cycling through --types\n"
@@ -45,6 +54,8 @@ const char* usage =
 
 struct options {
   int port = -1;
+  int modbus_port = -1;
+  std::string print_config;
   std::string bind = "127.0.0.1";
   std::string config;
   long machines = 0;
@@ -102,6 +113,10 @@ options parse(int argc, char** argv) {
     }
     if (arg == "--port")
       o.port = static_cast<int>(number(arg, value, 0, 65535));
+    else if (arg == "--modbus-port")
+      o.modbus_port = static_cast<int>(number(arg, value, 0, 65535));
+    else if (arg == "--print-config")
+      o.print_config = value;
     else if (arg == "--bind")
       o.bind = value;
     else if (arg == "--config")
@@ -126,8 +141,14 @@ options parse(int argc, char** argv) {
     else
       fail("unknown option " + arg + "\n" + usage);
   }
-  if (o.port < 0)
-    fail("--port is required\n" + std::string(usage));
+  if (!o.print_config.empty()) {
+    if (o.print_config != "modbus")
+      fail("--print-config knows only 'modbus', not '" + o.print_config + "'");
+    if (o.modbus_port <= 0)
+      fail("--print-config modbus needs the --modbus-port (not 0) the simulator will serve on");
+  } else if (o.port < 0 && o.modbus_port < 0) {
+    fail("give --port, --modbus-port or both\n" + std::string(usage));
+  }
   if (o.config.empty() == (o.machines == 0))
     fail("give exactly one of --config FILE or --machines N");
   if (o.types.empty())
@@ -184,6 +205,43 @@ std::vector<machine_spec> generated_machines(long count, const std::vector<std::
   return out;
 }
 
+// An edgemes config that polls `machines` over Modbus TCP as modbus_server serves them.
+nlohmann::ordered_json modbus_config(const std::vector<machine_spec>& machines, const std::string& host,
+                                     int base_port) {
+  using ojson = nlohmann::ordered_json;
+  namespace mb = edgemes::adapters::modbus;
+  ojson list = ojson::array();
+  for (size_t i = 0; i < machines.size(); ++i) {
+    const auto* map = edgemes::adapters::find_sim_modbus_map(machines[i].type);
+    ojson metrics = ojson::object();
+    for (size_t k = 2; k < map->values.size(); ++k) {  // the standard metrics, not seq and ts_ms
+      const auto& r = map->values[k];
+      ojson reg{{"table", "holding"}, {"address", r.point.address}, {"type", mb::name_of(r.point.type)}};
+      if (r.point.scale != 1)
+        reg["scale"] = r.point.scale;
+      metrics[r.name] = reg;
+    }
+    ojson codes = ojson::object();
+    for (const auto& [code, text] : map->state_codes)
+      codes[std::to_string(code)] = text;
+    list.push_back(
+        {{"id", machines[i].id},
+         {"type", machines[i].type},
+         {"poll_interval_ms", 1000},
+         {"source",
+          {{"adapter", "modbus_tcp"},
+           {"host", host},
+           {"port", base_port + static_cast<int>(i / edgemes::sim::kUnitsPerPort)},
+           {"unit_id", 1 + static_cast<int>(i % edgemes::sim::kUnitsPerPort)}}},
+         {"metrics", metrics},
+         {"state",
+          {{"table", "holding"}, {"address", map->state.address}, {"type", "uint16"}, {"map", codes}}}});
+  }
+  return {{"site", "edgemes-sim"},
+          {"lines", ojson::array({{{"id", "sim"}, {"name", "edgemes-sim over Modbus TCP"},
+                                   {"machines", list}}})}};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -204,6 +262,11 @@ int main(int argc, char** argv) {
       fail("--fault names machine '" + id + "', which is not simulated");
   }
 
+  if (o.print_config == "modbus") {
+    std::cout << modbus_config(machines, o.bind, o.modbus_port).dump(2) << std::endl;
+    return 0;
+  }
+
   // Signals are taken by sigwait() in this thread only: block them before any
   // other thread exists so every thread inherits the mask.
   std::signal(SIGPIPE, SIG_IGN);
@@ -217,28 +280,61 @@ int main(int argc, char** argv) {
                    : o.keep_alive_s == 0 ? size_t{64}
                                          : std::max<size_t>(64, machines.size() + 32);
   edgemes::sim::server srv(machines, o.seed, o.slow_ms, threads, o.keep_alive_s);
-  int port = srv.bind(o.bind, o.port);
-  if (port < 0)
-    fail("cannot listen on " + o.bind + ":" + std::to_string(o.port) +
-             " (address in use, or not an address of this host)",
-         1);
+  edgemes::sim::modbus_server modbus(srv);
+  int port = -1;
+  if (o.port >= 0) {
+    port = srv.bind(o.bind, o.port);
+    if (port < 0)
+      fail("cannot listen on " + o.bind + ":" + std::to_string(o.port) +
+               " (address in use, or not an address of this host)",
+           1);
+  }
+  std::vector<int> modbus_ports;
+  if (o.modbus_port >= 0) {
+    std::string why;
+    modbus_ports = modbus.bind(o.bind, o.modbus_port, &why);
+    if (modbus_ports.empty())
+      fail("Modbus: " + why, 1);
+  }
 
   std::atomic<bool> serve_failed{false};
-  std::thread serving([&] {
-    if (!srv.listen()) {
-      serve_failed = true;
-      ::kill(::getpid(), SIGTERM);  // wake sigwait below
-    }
-  });
-  std::cout << "edgemes-sim listening on " << o.bind << ":" << port << " (" << machines.size()
-            << " machines)" << std::endl;
+  std::thread serving, serving_modbus;
+  if (port >= 0) {
+    serving = std::thread([&] {
+      if (!srv.listen()) {
+        serve_failed = true;
+        ::kill(::getpid(), SIGTERM);  // wake sigwait below
+      }
+    });
+    std::cout << "edgemes-sim listening on " << o.bind << ":" << port << " (" << machines.size()
+              << " machines)" << std::endl;
+  }
+  if (!modbus_ports.empty()) {
+    serving_modbus = std::thread([&] {
+      if (!modbus.run()) {
+        serve_failed = true;
+        ::kill(::getpid(), SIGTERM);
+      }
+    });
+    std::cout << "edgemes-sim modbus listening on " << o.bind << ":";
+    for (size_t i = 0; i < modbus_ports.size(); ++i)
+      std::cout << (i ? "," : "") << modbus_ports[i];
+    std::cout << " (" << machines.size() << " machines, units 1.." << edgemes::sim::kUnitsPerPort
+              << " a port)" << std::endl;
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  srv.stop();
-  serving.join();
+  if (serving.joinable()) {
+    srv.stop();
+    serving.join();
+  }
+  if (serving_modbus.joinable()) {
+    modbus.stop();
+    serving_modbus.join();
+  }
   if (serve_failed) {
-    std::cerr << "edgemes-sim: serving on " << o.bind << ":" << port << " failed\n";
+    std::cerr << "edgemes-sim: serving on " << o.bind << " failed\n";
     return 1;
   }
   return 0;

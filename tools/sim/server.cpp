@@ -87,6 +87,24 @@ bool server::sleep_unless_stopped(int64_t ms) {
   return !stop_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
 }
 
+const std::string& server::machine_type(size_t index) const {
+  return machines_.at(order_.at(index))->model.type();  // immutable after construction
+}
+
+nlohmann::json server::modbus_reply(size_t index, bool fresh, fault& mode, bool& failing) {
+  machine& m = *machines_.at(order_.at(index));
+  std::lock_guard<std::mutex> lock(m.mtx);
+  mode = m.mode;
+  failing = mode == fault::http500;
+  if (fresh || m.last.is_null()) {
+    m.last = m.model.reply(edgemes::clock::wall_ms());
+    ++m.requests;
+    if (mode == fault::flap)
+      failing = (m.flap_count++ % 2) == 1;
+  }
+  return m.last;
+}
+
 server::machine* server::find(const std::string& id) {
   auto it = machines_.find(id);
   return it == machines_.end() ? nullptr : it->second.get();

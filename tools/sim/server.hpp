@@ -51,6 +51,17 @@ public:
   // Wakes slow replies, stops accepting and lets running requests finish.
   void stop();
 
+  // For the Modbus front (modbus_server.hpp), which numbers the machines in
+  // the order given. Thread-safe.
+  size_t machine_count() const { return order_.size(); }
+  const std::string& machine_type(size_t index) const;
+  // Machine `index`'s reply for a Modbus read: a new one from its model when
+  // `fresh` (counted in requests_total and kept as /metrics's last reply),
+  // else the last one (a new one if it has none). `mode` gets its fault
+  // mode, and `failing` whether this read fails: always for http500, every
+  // second fresh read for flap.
+  nlohmann::json modbus_reply(size_t index, bool fresh, fault& mode, bool& failing);
+
 private:
   struct machine {
     machine(const machine_spec& spec, uint64_t seed)
