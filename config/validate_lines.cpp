@@ -68,7 +68,9 @@ void validator::read_machine(const json& j, const std::string& path,
   bool has_url = false;
   if (const json* s = r.object("source", true))
     has_url = read_source(object_reader(*s, r.at("source"), problems_,
-                                        {"adapter", "url", "timeout_ms", "max_reply_bytes", "seed"}),
+                                        {"adapter", "url", "timeout_ms", "max_reply_bytes", "seed",
+                                         "broker", "topic", "stale_after_ms", "timestamp",
+                                         "max_payload_bytes"}),
                           m.source);
   const json* metrics = r.object("metrics");
   if (metrics)
@@ -97,6 +99,8 @@ void validator::read_machine(const json& j, const std::string& path,
     // Judged on the keys present, so broken metrics are not reported twice.
     if ((!metrics || metrics->empty()) && !has_state)
       r.fail(path, "an http_json machine needs at least one metric or a state");
+  } else if (m.source.adapter == "mqtt") {
+    check_mqtt_machine(r, has_url, (metrics && !metrics->empty()) || has_state, m.source);
   }
   // A sim machine without `metrics` reports its type's standard metrics.
   std::vector<std::string> names;
@@ -189,8 +193,8 @@ void validator::read_dashboard(const json* obj, const std::string& path, const s
 bool validator::read_source(object_reader r, source_config& s) {
   std::string adapter;
   if (r.text("adapter", adapter, true)) {
-    if (adapter != "http_json" && adapter != "sim")
-      r.fail(r.at("adapter"), "unknown adapter '" + adapter + "' (expected http_json or sim)");
+    if (adapter != "http_json" && adapter != "sim" && adapter != "mqtt")
+      r.fail(r.at("adapter"), "unknown adapter '" + adapter + "' (expected http_json, sim or mqtt)");
     else
       s.adapter = adapter;
   }
@@ -205,8 +209,9 @@ bool validator::read_source(object_reader r, source_config& s) {
   r.integer("timeout_ms", s.timeout_ms, 1, 10 * 60 * 1000);
   r.integer("max_reply_bytes", s.max_reply_bytes, 1, 1LL << 30);
   r.unsigned_integer("seed", s.seed);
-  if (r.find("seed") && s.adapter == "http_json")
+  if (r.find("seed") && (s.adapter == "http_json" || s.adapter == "mqtt"))
     r.fail(r.at("seed"), "seed applies only to the sim adapter");
+  read_mqtt_source(r, s);
   return has_url;
 }
 
