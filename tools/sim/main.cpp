@@ -151,7 +151,7 @@ options parse(int argc, char** argv) {
       fail("unknown option " + arg + "\n" + usage);
   }
   if (o.port < 0 && o.mqtt.empty())
-    fail("--port (HTTP) or --mqtt HOST:PORT is required\n" + std::string(usage));
+    fail("--port is required (or --mqtt HOST:PORT to publish instead)\n" + std::string(usage));
   if (o.port >= 0 && !o.mqtt.empty())
     fail("give --port (serve HTTP) or --mqtt (publish), not both");
   if (o.print_mqtt_config && o.mqtt.empty())
