@@ -481,7 +481,7 @@ TEST_CASE("a burst of 50000 messages: every one is stored or counted as dropped,
 }
 
 TEST_CASE("edgemes-sim --mqtt publishes its machines, and the config it prints stores every "
-          "message once with the sim's timestamps",
+          "message that arrived exactly once",
           "[e2e][mqtt][sim]") {
   temp_dir dir;
   broker mosq(dir);
