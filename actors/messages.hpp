@@ -4,10 +4,13 @@
 // the tests and tools/bench play the same part):
 //
 //   from        message                 to            meaning
-//   poller      poll_report             writer        one per poll; its samples are
+//   poller or   poll_report             writer        one per poll (pushed: per message
+//   pushed                                            or status change); its samples are
 //                                                     reserved in the ingest_gauge first
 //   main        stop_atom               poller        finish the poll in flight, send
 //               <- done_atom                          its report, quit
+//   main        stop_atom               pushed        (after its broker is disconnected)
+//               <- done_atom                          handle the mailbox, quit
 //   main        stop_atom               writer        commit all, TRUNCATE checkpoint,
 //               <- writer_totals                      close, quit
 //   an owner    exit(user_shutdown)     writer        the same, without the reply
@@ -22,12 +25,19 @@
 //   poller or   polled, poll_outcome    the poller    a poll's result (the pool thread
 //   pool thread                                       that ran a blocking poll sends it)
 //   writer      flush                   itself        batching and housekeeping timer
+//   MQTT router mqttmsg, incoming       pushed        a message for its topic (the broker
+//   (broker                                           connection's thread; bounded by
+//   thread)                                           max_pending_bytes)
+//   MQTT router look                    pushed        link changed or drops counted (at
+//                                                     most one pending per actor)
+//   pushed      stale                   itself        staleness timer
 //
 // Serialisation: every public message type has an inspect() overload (the
 // storage rows' are in actors/storage_inspect.hpp) and is registered with
 // CAF's type system by register_message_types(), so it can cross a process
 // boundary (caf_io) once an actor lives on another box. read_job alone stays
-// local-only, see there; so does the private poll_outcome (poller.cpp).
+// local-only, see there; so do the private poll_outcome (poller.cpp) and
+// incoming (pushed.cpp).
 #pragma once
 
 #include "actors/storage_inspect.hpp"

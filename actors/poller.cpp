@@ -1,4 +1,5 @@
 #include "actors/poller.hpp"
+#include "actors/report.hpp"
 
 #include "log/log.hpp"
 
@@ -147,22 +148,7 @@ struct poller_state {
         status.last_error = reading.problems.back();
       else if (came_back || !status.last_error.empty())
         status.last_error.clear();
-      r.poll.machine_id = parts.binding.machine_id;
-      r.poll.ts_ms = o.ts_ms;
-      r.poll.values.assign(static_cast<size_t>(value_slots),
-                           std::numeric_limits<double>::quiet_NaN());
-      for (size_t i = 0; i < reading.values.size() && i < parts.binding.slots.size(); ++i) {
-        if (!std::isnan(reading.values[i])) {
-          r.poll.values[static_cast<size_t>(parts.binding.slots[i])] = reading.values[i];
-          ++r.samples;
-        }
-      }
-      if (r.samples == 0)
-        r.poll.values.clear();
-      if (reading.state) {
-        r.has_state = true;
-        r.state = {parts.binding.machine_id, o.ts_ms, *reading.state};
-      }
+      put_reading(r, parts.binding, value_slots, o.ts_ms, reading);
     } else {
       ++failures;
       if (is_slow_failure(o, s.interval_ms))
@@ -181,12 +167,7 @@ struct poller_state {
       }
     }
     r.status = status;
-    if (!parts.gauge->try_reserve(r.samples))
-      return;  // counted as dropped by the gauge
-    // Encoded here, on a scheduler thread, not on the one writer thread.
-    if (!r.poll.values.empty())
-      storage::encode_record(r.poll);
-    caf::anon_send(parts.writer, std::move(r));
+    send_report(*parts.gauge, parts.writer, std::move(r));  // a refusal is counted by the gauge
   }
 };
 

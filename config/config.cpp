@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -48,6 +49,16 @@ std::vector<std::string> sim_metric_names(const std::string& type) {
   for (const auto& metric : adapters::sim_standard_metrics(type))
     names.push_back(metric.first);
   return names;
+}
+
+std::string mqtt_client_id(const config& c, const mqtt_broker_config& b) {
+  if (!b.client_id.empty())
+    return b.client_id;
+  std::string site = c.site;
+  for (auto& ch : site)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-')
+      ch = '_';
+  return "edgemes-" + site + "-" + b.id;
 }
 
 bool valid_json_pointer(const std::string& pointer) {

@@ -65,7 +65,7 @@ struct api_config {
 };
 
 struct source_config {
-  std::string adapter;                // "http_json" | "modbus_tcp" | "sim"
+  std::string adapter;                // "http_json" | "modbus_tcp" | "sim" | "mqtt"
   std::string url;                    // http_json: http://host[:port]/path
   int64_t timeout_ms = 2000;          // http_json, modbus_tcp: whole poll deadline
   int64_t max_reply_bytes = 1 << 20;  // http_json: larger replies fail the poll
@@ -75,6 +75,13 @@ struct source_config {
   int64_t unit_id = 1;                // modbus_tcp: MBAP unit identifier, 0..255
   int64_t max_registers_per_read = 125;  // modbus_tcp: per request, 1..125 (bits: 16x, at most 2000)
   int64_t max_gap = 8;                // modbus_tcp: unused registers read to join two values in one request
+  // mqtt (a pushed source): the machine publishes JSON payloads to `topic`
+  // on the broker with id `broker` (mqtt.brokers[]).
+  std::string broker;                 // mqtt: a broker id
+  std::string topic;                  // mqtt: the exact topic (no wildcards)
+  int64_t stale_after_ms = 10000;     // mqtt: offline after this long without a message
+  std::string timestamp;              // mqtt: JSON pointer to the payload's time; "" = arrival
+  int64_t max_payload_bytes = 65536;  // mqtt: larger payloads are a counted failure
 };
 
 // One value of a modbus_tcp machine's register map (docs/CONFIG.md). The
@@ -149,6 +156,25 @@ struct line_config {
   std::vector<machine_config> machines;
 };
 
+// One MQTT broker, shared by every machine that names it (one connection).
+struct mqtt_broker_config {
+  std::string id;                     // unique among the brokers; machines name it
+  std::string host;
+  int64_t port = 1883;
+  std::string client_id;              // "" = derived from site and id (mqtt_client_id)
+  std::string username;               // "" = none
+  std::string password_file;          // the password is the file's first line; with username
+  std::string ca_file;                // "" = plain TCP; set = TLS, the broker checked against it
+  std::string cert_file;              // client certificate for TLS (with key_file)
+  std::string key_file;
+  int64_t keepalive_s = 30;
+  int64_t max_pending_bytes = 8 << 20;  // payloads received but not yet handled; more are dropped
+};
+
+struct mqtt_config {
+  std::vector<mqtt_broker_config> brokers;
+};
+
 struct pollers_config {
   int64_t http_workers = 16;          // threads doing blocking HTTP polls
   int64_t max_backoff_ms = 30000;     // cap of the retry backoff after failures
@@ -161,6 +187,7 @@ struct config {
   writer_config writer;
   api_config api;
   pollers_config pollers;
+  mqtt_config mqtt;
   // Shifts of the site, in file order; the default is three 8-hour shifts.
   std::vector<shift_config> shifts{{"A", 6 * 60}, {"B", 14 * 60}, {"C", 22 * 60}};
   // States that count as producing, for availability.
@@ -217,6 +244,11 @@ std::string format_problems(const std::vector<problem>& problems);
 // The metric names a sim machine of `type` reports (empty for other types):
 // the names of its entry in adapters::sim_catalogue().
 std::vector<std::string> sim_metric_names(const std::string& type);
+
+// The MQTT client id of broker `b`: its client_id, else "edgemes-<site>-<id>"
+// with every character of the site outside A-Z a-z 0-9 _ . - replaced by '_'
+// (fixed across restarts, so the broker keeps the session).
+std::string mqtt_client_id(const config& c, const mqtt_broker_config& b);
 
 // True when `pointer` is a syntactically valid RFC 6901 JSON pointer.
 bool valid_json_pointer(const std::string& pointer);

@@ -42,13 +42,32 @@ ojson source_json(const source_config& s) {
           {"port", s.port},
           {"unit_id", s.unit_id},
           {"max_registers_per_read", s.max_registers_per_read},
-          {"max_gap", s.max_gap}};
+          {"max_gap", s.max_gap},
+          {"broker", s.broker},
+          {"topic", s.topic},
+          {"stale_after_ms", s.stale_after_ms},
+          {"timestamp", s.timestamp},
+          {"max_payload_bytes", s.max_payload_bytes}};
 }
 
 ojson register_json(const register_config& r) {
   return {{"table", r.table},         {"address", r.address},       {"type", r.type},
           {"word_order", r.word_order}, {"byte_order", r.byte_order}, {"scale", r.scale},
           {"offset", r.offset}};
+}
+
+ojson broker_json(const mqtt_broker_config& b) {
+  return {{"id", b.id},
+          {"host", b.host},
+          {"port", b.port},
+          {"client_id", b.client_id},
+          {"username", b.username},
+          {"password_file", b.password_file},
+          {"ca_file", b.ca_file},
+          {"cert_file", b.cert_file},
+          {"key_file", b.key_file},
+          {"keepalive_s", b.keepalive_s},
+          {"max_pending_bytes", b.max_pending_bytes}};
 }
 
 ojson machine_json(const machine_config& m) {
@@ -105,6 +124,9 @@ nlohmann::ordered_json to_json(const config& c) {
       machines.push_back(machine_json(m));
     lines.push_back({{"id", l.id}, {"name", l.name}, {"machines", machines}});
   }
+  ojson brokers = ojson::array();
+  for (const auto& b : c.mqtt.brokers)
+    brokers.push_back(broker_json(b));
   return {{"site", c.site},
           {"database", database_json(c.database)},
           {"writer",
@@ -122,6 +144,7 @@ nlohmann::ordered_json to_json(const config& c) {
            {{"http_workers", c.pollers.http_workers},
             {"max_backoff_ms", c.pollers.max_backoff_ms},
             {"offline_after_failures", c.pollers.offline_after_failures}}},
+          {"mqtt", {{"brokers", brokers}}},
           {"shifts", shifts},
           {"run_states", c.run_states},
           {"e10", {{"types", c.e10.types}}},

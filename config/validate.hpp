@@ -100,6 +100,12 @@ private:
   void read_writer(object_reader r, writer_config& w);
   void read_api(object_reader r, api_config& a);
   void read_pollers(object_reader r, pollers_config& p);
+  // validate_mqtt.cpp: the brokers, and an mqtt machine's source keys and rules.
+  void read_mqtt(object_reader r, mqtt_config& m);
+  void read_broker(const json& j, const std::string& path, std::vector<mqtt_broker_config>& out);
+  void read_mqtt_source(object_reader& r, source_config& s);
+  void check_mqtt_machine(object_reader& r, bool has_url, bool has_metrics_or_state,
+                          const source_config& s);
   void read_shifts(const json& shifts, const std::string& path, std::vector<shift_config>& out);
   void read_run_states(const json& states, const std::string& path, std::vector<std::string>& out);
   void read_e10(object_reader r, e10_config& out);
@@ -128,6 +134,9 @@ private:
   std::vector<problem>& problems_;
   std::map<std::string, std::string> line_ids_;     // id -> path of its first line
   std::map<std::string, std::string> machine_ids_;  // id -> path of its first machine
+  std::map<std::string, std::string> broker_ids_;   // id -> path of its first broker
+  std::map<std::string, std::string> client_ids_;   // explicit client_id -> path of its broker
+  std::map<std::pair<std::string, std::string>, std::string> topics_;  // (broker, topic) -> topic's path
 };
 
 } // namespace edgemes::config::detail

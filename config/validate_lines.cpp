@@ -70,7 +70,8 @@ void validator::read_machine(const json& j, const std::string& path,
     has_url = read_source(object_reader(*s, r.at("source"), problems_,
                                         {"adapter", "url", "timeout_ms", "max_reply_bytes", "seed",
                                          "host", "port", "unit_id", "max_registers_per_read",
-                                         "max_gap"}),
+                                         "max_gap", "broker", "topic", "stale_after_ms", "timestamp",
+                                         "max_payload_bytes"}),
                           m.source);
   const bool modbus = m.source.adapter == "modbus_tcp";
   const json* metrics = r.object("metrics");
@@ -105,6 +106,8 @@ void validator::read_machine(const json& j, const std::string& path,
     // Judged on the keys present, so broken metrics are not reported twice.
     if ((!metrics || metrics->empty()) && !has_state)
       r.fail(path, "an http_json machine needs at least one metric or a state");
+  } else if (m.source.adapter == "mqtt") {
+    check_mqtt_machine(r, has_url, (metrics && !metrics->empty()) || has_state, m.source);
   }
   // A sim machine without `metrics` reports its type's standard metrics.
   std::vector<std::string> names;
@@ -199,9 +202,9 @@ void validator::read_dashboard(const json* obj, const std::string& path, const s
 bool validator::read_source(object_reader r, source_config& s) {
   std::string adapter;
   if (r.text("adapter", adapter, true)) {
-    if (adapter != "http_json" && adapter != "sim" && adapter != "modbus_tcp")
+    if (adapter != "http_json" && adapter != "sim" && adapter != "modbus_tcp" && adapter != "mqtt")
       r.fail(r.at("adapter"),
-             "unknown adapter '" + adapter + "' (expected http_json, modbus_tcp or sim)");
+             "unknown adapter '" + adapter + "' (expected http_json, modbus_tcp, sim or mqtt)");
     else
       s.adapter = adapter;
   }
@@ -216,9 +219,10 @@ bool validator::read_source(object_reader r, source_config& s) {
   r.integer("timeout_ms", s.timeout_ms, 1, 10 * 60 * 1000);
   r.integer("max_reply_bytes", s.max_reply_bytes, 1, 1LL << 30);
   r.unsigned_integer("seed", s.seed);
-  if (r.find("seed") && (s.adapter == "http_json" || s.adapter == "modbus_tcp"))
+  if (r.find("seed") && (s.adapter == "http_json" || s.adapter == "modbus_tcp" || s.adapter == "mqtt"))
     r.fail(r.at("seed"), "seed applies only to the sim adapter");
   read_modbus_source(r, s, has_url);
+  read_mqtt_source(r, s);
   return has_url;
 }
 

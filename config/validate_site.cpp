@@ -47,7 +47,7 @@ void validator::read(const json& doc, config& out) {
     return;
   }
   object_reader r(doc, "", problems_,
-                  {"site", "database", "writer", "api", "pollers", "shifts", "run_states",
+                  {"site", "database", "writer", "api", "pollers", "mqtt", "shifts", "run_states",
                    "e10", "lines"});
   r.nonempty_text("site", out.site);
   if (const json* s = r.object("database"))
@@ -64,6 +64,9 @@ void validator::read(const json& doc, config& out) {
     read_pollers(object_reader(*s, r.at("pollers"), problems_,
                                {"http_workers", "max_backoff_ms", "offline_after_failures"}),
                  out.pollers);
+  // Before the lines: their mqtt machines name these brokers.
+  if (const json* s = r.object("mqtt"))
+    read_mqtt(object_reader(*s, r.at("mqtt"), problems_, {"brokers"}), out.mqtt);
   if (const json* shifts = r.array("shifts"))
     read_shifts(*shifts, r.at("shifts"), out.shifts);
   if (const json* states = r.array("run_states"))

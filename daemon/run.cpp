@@ -2,6 +2,7 @@
 // stage of it and logs its own failure.
 #include "daemon/run.hpp"
 
+#include "daemon/mqtt.hpp"
 #include "daemon/settings.hpp"
 #include "daemon/sources.hpp"
 
@@ -114,7 +115,7 @@ std::shared_ptr<adapters::blocking_pool> make_poll_pool(const config::config& cf
                                                         const std::vector<machine_plan>& plans) {
   size_t blocking = 0;
   for (const auto& p : plans)
-    blocking += p.source->blocking() ? 1 : 0;
+    blocking += p.source && p.source->blocking() ? 1 : 0;
   return std::make_shared<adapters::blocking_pool>(
       std::min(static_cast<size_t>(cfg.pollers.http_workers), blocking),
       std::max<size_t>(16, blocking * 2));
@@ -126,6 +127,7 @@ struct running {
   actors::writer_actor writer;
   std::shared_ptr<actors::query_pool> queries;
   std::shared_ptr<actors::ingest_gauge> gauge;
+  mqtt_running mqtt;  // its machines' actors are in `pollers`
   int64_t longest_poll_ms = 0;
 };
 
@@ -133,6 +135,8 @@ struct running {
 void spawn_pollers(caf::actor_system& sys, const config::config& cfg,
                    const std::vector<machine_plan>& plans, const opened_store& store, running& r) {
   for (size_t index = 0; index < plans.size(); ++index) {
+    if (!plans[index].source)
+      continue;  // pushed: daemon/mqtt
     const auto& m = *plans[index].cfg;
     actors::poller_parts parts;
     parts.settings = poller_settings(cfg, m, index, plans.size());
@@ -150,6 +154,7 @@ void spawn_pollers(caf::actor_system& sys, const config::config& cfg,
 // poll timeout), then the writer (commits what it holds, checkpoints,
 // closes), then the query workers.
 void stop_all(caf::actor_system& sys, running& r) {
+  stop_mqtt(r.mqtt);  // no more messages; what was received is in the actors' mailboxes
   caf::scoped_actor self{sys};
   for (auto& p : r.pollers) {
     self->monitor(p);
@@ -235,10 +240,12 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
                                                    static_cast<size_t>(cfg.api.max_pending));
   r.pool = make_poll_pool(cfg, plans);
   spawn_pollers(sys, cfg, plans, *store, r);
+  const bool mqtt_started =
+      start_mqtt(sys, cfg, plans, store->bindings, r.writer, gauge, r.pollers, r.mqtt);
 
   api::server http{r.queries, gauge, server_settings(cfg, query_actors, EDGEMES_VERSION)};
   std::string bind_error;
-  bool serving = http.bind(&bind_error);
+  bool serving = mqtt_started && http.bind(&bind_error);
   if (serving) {
     http.start();
     log::info("edgemes", "serving http://" + cfg.api.bind + ":" + std::to_string(http.port()) +
@@ -246,7 +253,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
                              std::to_string(plans.size()) + " machines from " + origin +
                              ", database " + cfg.database.path);
     wait_for_signal();
-  } else {
+  } else if (mqtt_started) {
     log::error("edgemes", bind_error);
   }
   // Shutdown: HTTP first, so no request arrives at a stopping worker.

@@ -79,7 +79,7 @@ std::vector<config::problem> build_sources(const config::config& cfg, std::vecto
     for (size_t i = 0; i < machines.size(); ++i) {
       const auto& m = machines[i];
       const std::string path = "/lines/" + std::to_string(l) + "/machines/" + std::to_string(i);
-      machine_plan plan{&m, nullptr};
+      machine_plan plan{&m, nullptr, nullptr};
       // The pointers are compiled first (a source needs them), but judged
       // after the source's own settings: a machine with both wrong is
       // reported at .../source, as the user would fix it first.
@@ -92,6 +92,19 @@ std::vector<config::problem> build_sources(const config::config& cfg, std::vecto
       }
       std::string error;
       std::string where = path + "/source";
+      if (m.source.adapter == "mqtt") {
+        if (!metrics) {
+          problems.push_back({path, "machine '" + m.id + "': " + metrics_error});
+        } else {
+          try {
+            plan.pushed = std::make_shared<adapters::json_message>(*metrics, m.source.timestamp);
+          } catch (const std::exception& e) {
+            problems.push_back({where + "/timestamp", "machine '" + m.id + "': " + e.what()});
+          }
+        }
+        out.push_back(std::move(plan));
+        continue;
+      }
       try {
         plan.source = make_source(m, metrics ? *metrics : adapters::extractor({}, ""), error);
         if (plan.source && !metrics) {

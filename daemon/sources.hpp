@@ -8,6 +8,7 @@
 #pragma once
 
 #include "adapters/adapter.hpp"
+#include "adapters/mqtt.hpp"
 #include "config/config.hpp"
 
 #include <memory>
@@ -17,7 +18,10 @@ namespace edgemes::daemon {
 
 struct machine_plan {
   const config::machine_config* cfg;  // points into the config passed to build_sources
-  std::shared_ptr<adapters::source> source;  // yields the cfg's metrics, in order
+  std::shared_ptr<adapters::source> source;  // polled: yields the cfg's metrics, in order
+  // Pushed (mqtt): decodes the machine's messages into its metrics, in order;
+  // set instead of `source`.
+  std::shared_ptr<const adapters::json_message> pushed;
 };
 
 // Fills what the config leaves to the adapters: a sim machine's standard

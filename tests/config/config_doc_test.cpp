@@ -28,7 +28,7 @@ std::string section_of(const std::string& heading) {
       {"## Top level", ""},          {"## `database`", "database"},
       {"## `writer`", "writer"},     {"## `api`", "api"},
       {"## `pollers`", "pollers"},   {"## `lines[].machines[]`", "machine"},
-      {"### `source`", "source"}};
+      {"### `source`", "source"},    {"## `mqtt.brokers[]`", "broker"}};
   auto it = known.find(heading);
   return it == known.end() ? "-" : it->second;
 }
@@ -67,6 +67,7 @@ doc_tables read_doc() {
 std::map<std::string, ojson> code_sections() {
   config::config c;
   c.lines.push_back({"l1", "l1", {config::machine_config{}}});
+  c.mqtt.brokers.push_back(config::mqtt_broker_config{});
   ojson all = config::to_json(c);
   std::map<std::string, ojson> out;
   out[""] = all;
@@ -74,6 +75,7 @@ std::map<std::string, ojson> code_sections() {
     out[s] = all[s];
   out["machine"] = all["lines"][0]["machines"][0];
   out["source"] = out["machine"]["source"];
+  out["broker"] = all["mqtt"]["brokers"][0];
   return out;
 }
 
@@ -86,6 +88,9 @@ std::set<std::string> validator_keys(const std::string& section) {
   else if (section == "machine")
     doc = R"({"lines": [{"id": "l1", "machines": [{"id": "m1", "type": "aoi", "zzz_unknown": 1,
               "source": {"adapter": "sim"}}]}]})";
+  else if (section == "broker")
+    doc = R"({"mqtt": {"brokers": [{"id": "b", "host": "h", "zzz_unknown": 1}]},
+              "lines": [{"id": "l1", "machines": [)" + machine + "]}]}";
   else if (section == "source")
     doc = R"({"lines": [{"id": "l1", "machines": [{"id": "m1", "type": "aoi",
               "source": {"adapter": "sim", "zzz_unknown": 1}}]}]})";
@@ -138,7 +143,8 @@ TEST_CASE("every key the config accepts has its row in docs/CONFIG.md and is wri
           "[config][docs]") {
   const auto doc = read_doc();
   const auto code = code_sections();
-  for (const char* section : {"", "database", "writer", "api", "pollers", "machine", "source"}) {
+  for (const char* section : {"", "database", "writer", "api", "pollers", "machine", "source",
+                              "broker"}) {
     INFO("section '" << section << "'");
     const auto accepted = validator_keys(section);
     REQUIRE(accepted.size() >= 3);

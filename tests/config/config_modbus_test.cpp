@@ -274,7 +274,10 @@ TEST_CASE("every full example in docs/CONFIG.md parses cleanly, the Modbus oven'
     REQUIRE(end != std::string::npos);
     const auto r = config::parse(text.substr(start + fence.size(), end - start - fence.size()), "CONFIG.md");
     INFO("example " << examples << ":\n" << config::format_problems(r.problems));
-    CHECK(r.ok());
+    // An example may name files of a real box (the MQTT broker's password
+    // and CA files): their absence here is the only problem allowed.
+    for (const auto& p : r.problems)
+      CHECK(p.message.rfind("cannot read /etc/edgemes/", 0) == 0);
     ++examples;
     for (const auto& line : r.value.lines)
       for (const auto& m : line.machines)

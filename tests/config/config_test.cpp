@@ -208,7 +208,7 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
       {"line without machines key", R"({"lines": [{"id": "l1"}]})", "/lines/0/machines",
        "missing required key 'machines'"},
       {"unknown top-level key", doc_with_top(R"("sight": "x")"), "/sight",
-       "unknown key 'sight' (expected one of: site, database, writer, api, pollers, shifts, "
+       "unknown key 'sight' (expected one of: site, database, writer, api, pollers, mqtt, shifts, "
        "run_states, e10, lines)"},
       {"unknown api key", doc_with_top(R"("api": {"prot": 1})"), "/api/prot",
        "unknown key 'prot' (expected one of: bind, port, query_actors, request_timeout_ms, max_pending, token)"},
@@ -268,7 +268,7 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
       {"missing adapter", doc_with_machines(R"({"id": "p", "type": "aoi", "source": {}})"), m0 + "/source/adapter",
        "missing required key 'adapter'"},
       {"unknown adapter", doc_with_machines(machine_json(R"({"adapter": "modbus"})")), m0 + "/source/adapter",
-       "unknown adapter 'modbus' (expected http_json, modbus_tcp or sim)"},
+       "unknown adapter 'modbus' (expected http_json, modbus_tcp, sim or mqtt)"},
       {"http_json without url", doc_with_machines(machine_json(R"({"adapter": "http_json"})")),
        m0 + "/source/url", "missing required key 'url'"},
       {"https url", doc_with_machines(http("https://h/x")), m0 + "/source/url", "https is not supported"},

@@ -1,11 +1,13 @@
-// edgemes-sim: simulated SMT machines over HTTP and Modbus TCP, for tests,
-// demos and benchmarks. Parses the command line, builds the machine list,
-// serves until SIGINT or SIGTERM, then stops cleanly and exits 0.
+// edgemes-sim: simulated SMT machines over HTTP and Modbus TCP (or published
+// to an MQTT broker with --mqtt), for tests, demos and benchmarks. Parses the
+// command line, builds the machine list, serves until SIGINT or SIGTERM, then
+// stops cleanly and exits 0.
 // Exit codes: 0 stopped by a signal, 1 could not serve, 2 bad command line.
 #include "adapters/sim_model.hpp"
 #include "adapters/sim_modbus.hpp"
 #include "tools/sim/fault.hpp"
 #include "tools/sim/modbus_server.hpp"
+#include "tools/sim/mqtt_publisher.hpp"
 #include "tools/sim/server.hpp"
 
 #include <atomic>
@@ -28,8 +30,11 @@ const char* usage =
     "                   [--fault ID=MODE]... [--seed S] [--slow-ms MS] [--threads T]\n"
     "                   [--keep-alive-s S]\n"
     "       edgemes-sim --print-config modbus --modbus-port M [--bind ADDR] (--config FILE | --machines N ...)\n"
+    "       edgemes-sim --mqtt HOST:PORT (--config FILE | --machines N [--types LIST])\n"
+    "                   [--interval-ms MS] [--topic-prefix P] [--seed S] [--print-mqtt-config]\n"
     "\n"
-    "Serves simulated SMT machines over HTTP and/or Modbus TCP (see docs/SIMULATOR.md).\n"
+    "Serves simulated SMT machines over HTTP and/or Modbus TCP, or publishes them to an\n"
+    "MQTT broker (see docs/SIMULATOR.md).\n"
     "  --port P          HTTP port to listen on (0 = any free port, printed when listening)\n"
     "  --modbus-port M   serve Modbus TCP too: machine i (from 0) is unit 1 + i % 247 on\n"
     "                    port M + i / 247 (0 = any free ports, printed when listening)\n"
@@ -50,7 +55,13 @@ const char* usage =
     "                    0 = close every connection after one reply. Each open connection\n"
     "                    holds a worker thread that wakes ~90 times a second while idle\n"
     "                    (cpp-httplib 0.11), so 1000 pollers with keep-alive cost the\n"
-    "                    simulator itself more than a core: benchmarks use 0.\n";
+    "                    simulator itself more than a core: benchmarks use 0.\n"
+    "  --mqtt HOST:PORT  publish each machine's status document (with ts_ms) to\n"
+    "                    <prefix>/<id> at QoS 1 instead of serving HTTP\n"
+    "  --interval-ms MS  --mqtt: how often each machine publishes (default 1000)\n"
+    "  --topic-prefix P  --mqtt: topic prefix (default edgemes-sim)\n"
+    "  --print-mqtt-config  --mqtt: print the edgemes config that reads these machines\n"
+    "                    from the broker, and exit\n";
 
 struct options {
   int port = -1;
@@ -65,6 +76,10 @@ struct options {
   int64_t slow_ms = 5000;
   size_t threads = 0;
   long keep_alive_s = 5;
+  std::string mqtt;  // HOST:PORT; set = MQTT mode
+  int64_t interval_ms = 1000;
+  std::string topic_prefix = "edgemes-sim";
+  bool print_mqtt_config = false;
 };
 
 [[noreturn]] void fail(const std::string& message, int code = 2) {
@@ -102,6 +117,10 @@ options parse(int argc, char** argv) {
       std::cout << usage;
       std::exit(0);
     }
+    if (arg == "--print-mqtt-config") {
+      o.print_mqtt_config = true;
+      continue;
+    }
     size_t eq = arg.find('=');
     if (arg.rfind("--", 0) == 0 && eq != std::string::npos) {
       value = arg.substr(eq + 1);
@@ -138,6 +157,12 @@ options parse(int argc, char** argv) {
       o.threads = static_cast<size_t>(number(arg, value, 1, 100000));
     else if (arg == "--keep-alive-s")
       o.keep_alive_s = static_cast<long>(number(arg, value, 0, 3600));
+    else if (arg == "--mqtt")
+      o.mqtt = value;
+    else if (arg == "--interval-ms")
+      o.interval_ms = number(arg, value, 10, 3600000);
+    else if (arg == "--topic-prefix")
+      o.topic_prefix = value;
     else
       fail("unknown option " + arg + "\n" + usage);
   }
@@ -146,9 +171,16 @@ options parse(int argc, char** argv) {
       fail("--print-config knows only 'modbus', not '" + o.print_config + "'");
     if (o.modbus_port <= 0)
       fail("--print-config modbus needs the --modbus-port (not 0) the simulator will serve on");
-  } else if (o.port < 0 && o.modbus_port < 0) {
-    fail("give --port, --modbus-port or both\n" + std::string(usage));
+  } else if (o.port < 0 && o.modbus_port < 0 && o.mqtt.empty()) {
+    fail("give --port, --modbus-port or both (--port is required to serve HTTP; or --mqtt "
+         "HOST:PORT to publish instead)\n" + std::string(usage));
   }
+  if ((o.port >= 0 || o.modbus_port >= 0) && !o.mqtt.empty())
+    fail("give --port / --modbus-port (serve) or --mqtt (publish), not both");
+  if (o.print_mqtt_config && o.mqtt.empty())
+    fail("--print-mqtt-config needs --mqtt HOST:PORT");
+  if (o.topic_prefix.empty() || o.topic_prefix.find_first_of("+#") != std::string::npos)
+    fail("--topic-prefix must be non-empty, without + or #");
   if (o.config.empty() == (o.machines == 0))
     fail("give exactly one of --config FILE or --machines N");
   if (o.types.empty())
@@ -265,6 +297,29 @@ int main(int argc, char** argv) {
   if (o.print_config == "modbus") {
     std::cout << modbus_config(machines, o.bind, o.modbus_port).dump(2) << std::endl;
     return 0;
+  }
+  if (!o.mqtt.empty()) {
+    edgemes::sim::mqtt_options mo;
+    const size_t colon = o.mqtt.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      fail("--mqtt wants HOST:PORT, not '" + o.mqtt + "'");
+    mo.host = o.mqtt.substr(0, colon);
+    mo.port = static_cast<int>(number("--mqtt", o.mqtt.substr(colon + 1), 1, 65535));
+    mo.topic_prefix = o.topic_prefix;
+    mo.interval_ms = o.interval_ms;
+    mo.seed = o.seed;
+    if (o.print_mqtt_config) {
+      std::cout << edgemes::sim::mqtt_config(machines, mo).dump(2) << std::endl;
+      return 0;
+    }
+    // Taken by sigwait() in publish(): blocked before its threads exist.
+    std::signal(SIGPIPE, SIG_IGN);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    return edgemes::sim::publish(machines, mo);
   }
 
   // Signals are taken by sigwait() in this thread only: block them before any
