@@ -11,6 +11,7 @@
 #include "mes/bom_csv.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -54,15 +55,18 @@ std::string hex_byte(unsigned char b) {
   return std::string("0x") + digits[b >> 4] + digits[b & 15];
 }
 
-// A cell shown in a message: quoted, at most 40 bytes (cut on a UTF-8 boundary).
-std::string shown(std::string_view s) {
+// Text from the file as a message holds it: at most 40 bytes (cut on a UTF-8
+// boundary), so a problem's size does not depend on the input's.
+std::string clipped(std::string_view s) {
   if (s.size() <= 40)
-    return "'" + std::string(s) + "'";
+    return std::string(s);
   std::size_t n = 37;
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
     --n;
-  return "'" + std::string(s.substr(0, n)) + "...'";
+  return std::string(s.substr(0, n)) + "...";
 }
+
+std::string shown(std::string_view s) { return "'" + clipped(s) + "'"; }
 
 // Offset of the first byte that is not part of well-formed UTF-8 (RFC 3629:
 // no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
@@ -101,6 +105,7 @@ class sink {
 public:
   sink(result& r, std::size_t limit) : r_(r), limit_(limit) {}
   void add(std::size_t line, std::size_t column, std::string column_name, std::string message) {
+    column_name = clipped(column_name);
     if (r_.problems.size() < limit_)
       r_.problems.push_back({line, column, std::move(column_name), std::move(message)});
     else
@@ -121,11 +126,13 @@ struct field {
 
 struct record {
   std::size_t line = 0;            // where the record starts
-  std::vector<field> fields;
+  std::vector<field> fields;       // the first options::max_columns fields
+  std::size_t count = 0;           // fields in the record, kept or not
+  bool dropped_text = false;       // a field past max_columns held more than spaces
   std::size_t unterminated = 0;    // line where a quote opened and never closed; 0 = none
   bool blank() const {
-    return std::all_of(fields.begin(), fields.end(),
-                       [](const field& f) { return trim(f.text).empty(); });
+    return !dropped_text && std::all_of(fields.begin(), fields.end(),
+                                        [](const field& f) { return trim(f.text).empty(); });
   }
 };
 
@@ -136,12 +143,16 @@ struct record {
 // reports it with the column's name.
 class scanner {
 public:
-  scanner(std::string_view in, std::size_t pos, std::size_t line, char sep)
-    : in_(in), pos_(pos), line_(line), sep_(sep) {}
+  scanner(std::string_view in, std::size_t pos, std::size_t line, char sep, std::size_t max_fields)
+    : in_(in), pos_(pos), line_(line), sep_(sep), max_fields_(max_fields) {}
 
   // False at the end of the input. A record with `unterminated` set is the last.
+  // Fields past max_fields are read and dropped, so a line of a million
+  // separators costs no more memory than max_fields empty fields.
   bool next(record& rec) {
     rec.fields.clear();
+    rec.count = 0;
+    rec.dropped_text = false;
     rec.unterminated = 0;
     if (pos_ >= in_.size())
       return false;
@@ -149,7 +160,11 @@ public:
     for (;;) {
       field f;
       bool end_of_record = read_field(f, rec);
-      rec.fields.push_back(std::move(f));
+      ++rec.count;
+      if (rec.fields.size() < max_fields_)
+        rec.fields.push_back(std::move(f));
+      else if (!trim(f.text).empty())
+        rec.dropped_text = true;
       if (end_of_record)
         return true;
     }
@@ -236,6 +251,7 @@ private:
   std::size_t pos_;
   std::size_t line_;
   char sep_;
+  std::size_t max_fields_;
 };
 
 // ---- 1. file checks and the separator -----------------------------------------
@@ -335,9 +351,12 @@ long to_number(std::string_view digits) {
 }
 
 // Designators of one cell, expanded; problems reported through `report`.
+// At most budget + 1 designators are produced (one more than the budget tells
+// the caller the file's limit is passed), so a cell of many wide ranges
+// cannot expand past options::max_designators.
 template <class Report>
 std::vector<std::string> expand_designators(std::string_view cell, const options& opts,
-                                            Report&& report) {
+                                            std::size_t budget, Report&& report) {
   // Tokens: words, '-' and hard separators (',' ';'); whitespace only separates.
   struct token {
     enum kind { word, dash, hard } k;
@@ -367,6 +386,8 @@ std::vector<std::string> expand_designators(std::string_view cell, const options
   std::vector<std::string> out;
   for (std::size_t t = 0; t < tokens.size(); ++t) {
     const auto& tok = tokens[t];
+    if (out.size() > budget)
+      break;
     if (tok.k == token::hard)
       continue;
     if (tok.k == token::dash) {
@@ -450,7 +471,7 @@ std::vector<std::string> expand_designators(std::string_view cell, const options
     }
     // "R01-R10" keeps the start's width: R01 ... R10.
     std::size_t width = da.size() > 1 && da[0] == '0' ? da.size() : 0;
-    for (long n = from; n <= to; ++n) {
+    for (long n = from; n <= to && out.size() <= budget; ++n) {
       std::string num = std::to_string(n);
       if (num.size() < width)
         num.insert(0, width - num.size(), '0');
@@ -558,7 +579,12 @@ public:
         have_header = true;
         continue;
       }
-      ++rows_;
+      if (++rows_ > opts_.max_rows) {
+        problems_.add(rec.line, 0, "",
+                      "more than " + std::to_string(opts_.max_rows) + " rows (the limit); the rest "
+                      "of the file is not checked");
+        return;
+      }
       row(rec);
     }
     if (unterminated)
@@ -578,14 +604,8 @@ private:
         problems_.add(rec.line, i + 1, name_of(i + 1),
                       "text after the closing quote of a quoted field (a quote inside quotes is "
                       "written twice: \"\")");
-      if (rec.unterminated && i + 1 == rec.fields.size()) {
-        std::string where = rec.unterminated != rec.line
-                                 ? " (the quote opens on line " + std::to_string(rec.unterminated) + ")"
-                                 : "";
-        problems_.add(rec.line, i + 1, name_of(i + 1),
-                      "unterminated quote: the quoted field" + where + " runs to the end of the file");
-        return;
-      }
+      if (rec.unterminated && i + 1 == rec.count)
+        break;  // its text is the rest of the file: reported below, not checked
       const auto& text = rec.fields[i].text;
       auto at = invalid_utf8_at(text);
       if (at != std::string_view::npos)
@@ -593,6 +613,13 @@ private:
                       "invalid UTF-8: byte " + hex_byte(static_cast<unsigned char>(text[at])) +
                           " at byte " + std::to_string(at + 1) +
                           " of the cell (is the file Windows-1252 or Latin-1? export it as UTF-8)");
+    }
+    if (rec.unterminated) {
+      std::string where = rec.unterminated != rec.line
+                              ? " (the quote opens on line " + std::to_string(rec.unterminated) + ")"
+                              : "";
+      problems_.add(rec.line, rec.count, name_of(rec.count),
+                    "unterminated quote: the quoted field" + where + " runs to the end of the file");
     }
   }
 
@@ -602,6 +629,10 @@ private:
 
   void header(const record& rec) {
     header_line_ = rec.line;
+    if (rec.count > rec.fields.size())
+      problems_.add(rec.line, rec.fields.size() + 1, "",
+                    "the header has " + std::to_string(rec.count) + " columns, more than the limit of " +
+                        std::to_string(opts_.max_columns));
     for (const auto& f : rec.fields)
       header_.emplace_back(trim(f.text));
     for (std::size_t i = 0; i < header_.size(); ++i) {
@@ -616,9 +647,9 @@ private:
           continue;
         if (columns_[r].index != 0) {
           problems_.add(rec.line, i + 1, header_[i],
-                        "duplicate column: '" + header_[i] + "' is a " + role_name(r) +
+                        "duplicate column: " + shown(header_[i]) + " is a " + role_name(r) +
                             " column, and so is column " + std::to_string(columns_[r].index) +
-                            " ('" + columns_[r].name + "'); keep one");
+                            " (" + shown(columns_[r].name) + "); keep one");
         } else {
           columns_[r] = {i + 1, header_[i]};
         }
@@ -649,14 +680,18 @@ private:
   }
 
   void row(const record& rec) {
-    for (std::size_t i = header_.size(); i < rec.fields.size(); ++i)
-      if (!trim(rec.fields[i].text).empty()) {
-        problems_.add(rec.line, i + 1, "",
-                      "the row has " + std::to_string(rec.fields.size()) +
-                          " fields but the header has " + std::to_string(header_.size()) +
-                          " (a separator inside a cell needs quotes: \"R1,R2\")");
-        break;
-      }
+    // Extra fields are an error only when they hold text: Excel pads rows with separators.
+    std::size_t extra = 0;
+    for (std::size_t i = header_.size(); i < rec.fields.size() && extra == 0; ++i)
+      if (!trim(rec.fields[i].text).empty())
+        extra = i + 1;
+    if (extra == 0 && rec.dropped_text)
+      extra = std::max(header_.size(), rec.fields.size()) + 1;
+    if (extra != 0)
+      problems_.add(rec.line, extra, "",
+                    "the row has " + std::to_string(rec.count) + " fields but the header has " +
+                        std::to_string(header_.size()) +
+                        " (a separator inside a cell needs quotes: \"R1,R2\")");
 
     item it;
     it.line = rec.line;
@@ -665,7 +700,8 @@ private:
     // Designators.
     std::size_t designator_problems = 0;
     if (columns_[designators_role].index != 0) {
-      it.designators = expand_designators(cell(rec, designators_role), opts_, [&](std::string m) {
+      std::size_t budget = opts_.max_designators - std::min(opts_.max_designators, designator_total_);
+      it.designators = expand_designators(cell(rec, designators_role), opts_, budget, [&](std::string m) {
         add(rec, designators_role, std::move(m));
         ++designator_problems;
       });
@@ -836,7 +872,7 @@ result parse(std::string_view bytes, const options& opts) {
     sep = detect_separator(bytes, pos);
   r.separator = sep;
 
-  scanner scan(bytes, pos, line, sep);
+  scanner scan(bytes, pos, line, sep, std::max<std::size_t>(opts.max_columns, 1));
   importer imp(opts, r, problems);
   imp.run(scan);
   if (problems.any())
@@ -869,15 +905,22 @@ std::string format_problems(const result& r) {
 std::string write(const std::vector<item>& items, char separator) {
   const char sep = separator;
   std::string out;
-  out += std::string("Designator") + sep + "Part Number" + sep + "Quantity" + sep + "Description" +
-         sep + "Side\n";
+  auto row = [&](std::initializer_list<std::string_view> cells) {
+    bool first = true;
+    for (auto c : cells) {
+      if (!first)
+        out += sep;
+      out += quoted_if_needed(c, sep);
+      first = false;
+    }
+    out += '\n';
+  };
+  row({"Designator", "Part Number", "Quantity", "Description", "Side"});
   for (const auto& it : items) {
     std::string ds;
     for (const auto& d : it.designators)
       ds += (ds.empty() ? "" : " ") + d;
-    out += quoted_if_needed(ds, sep) + sep + quoted_if_needed(it.part_number, sep) + sep +
-           std::to_string(it.quantity) + sep + quoted_if_needed(it.description, sep) + sep +
-           to_string(it.side) + "\n";
+    row({ds, it.part_number, std::to_string(it.quantity), it.description, to_string(it.side)});
   }
   return out;
 }

@@ -34,10 +34,12 @@
 // with the physical line (1-based) where its record starts and, when it
 // concerns one cell, that cell's column (1-based) and header name.
 //
-// Bounds: input longer than options::max_bytes is refused before parsing;
-// ranges expand to at most options::max_range designators each and the file
-// to at most options::max_designators; the problems kept are at most
-// options::max_problems. So memory is linear in the input with small constants.
+// Bounds (options): input longer than max_bytes is refused before parsing;
+// a record keeps at most max_columns fields; at most max_rows items; a range
+// expands to at most max_range designators and the file to max_designators;
+// at most max_problems problems are kept, each quoting at most 40 bytes of the
+// file. So memory is a small multiple of the input's size plus a bounded
+// amount (measured peaks in docs/MES.md, "Limits").
 //
 // Thread-safety: plain values; parse() and write() are reentrant.
 #pragma once
@@ -68,8 +70,10 @@ struct options {
   char separator = 0;                   // 0 = detect ';' or ','; else this byte (e.g. '\t')
   std::size_t max_bytes = 16u << 20;    // larger input: one problem, nothing parsed
   std::size_t max_problems = 100;       // problems kept; the rest are only counted
+  std::size_t max_columns = 1000;       // fields kept per record; more in the header is a problem
+  std::size_t max_rows = 100000;        // item rows; past it one problem and the scan stops
   std::size_t max_range = 10000;        // designators one range may expand to
-  std::size_t max_designators = 1000000;  // designators in the whole file, after expansion
+  std::size_t max_designators = 200000; // designators in the whole file, after expansion
   int64_t max_quantity = 1000000000;    // largest quantity accepted on one row
 };
 
@@ -117,9 +121,9 @@ std::string format_problems(const result& r);
 
 // The canonical CSV of `items`: header "Designator,Part Number,Quantity,
 // Description,Side" (with `separator` between fields), LF line ends, every
-// field quoted when it holds the separator, a quote, a line end or spaces at
-// either end; designators joined by one space. parse(write(items)) gives back
-// the same items, line numbers aside.
+// field (header too) quoted when it holds the separator, a quote, a line end
+// or spaces at either end; designators joined by one space. parse() of the
+// result with the same separator gives back the same items, line numbers aside.
 std::string write(const std::vector<item>& items, char separator = ',');
 
 } // namespace edgemes::mes::bom_csv

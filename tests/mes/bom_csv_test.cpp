@@ -304,6 +304,30 @@ TEST_CASE("bounds: input size, problems kept, designators in the file", "[mes][b
     auto text = bom_csv::format_problems(r);
     CHECK(text.substr(text.rfind("...")) == "... and 150 more problems\n");
   }
+  SECTION("rows past max_rows: one problem, the scan stops") {
+    o.max_rows = 2;
+    auto r = bom_csv::parse("Designator,Part Number\nR1,P1\nR2,P2\nR3,P3\nR4,\n", o);
+    CHECK(bom_csv::format_problems(r) ==
+          "line 4: more than 2 rows (the limit); the rest of the file is not checked\n");
+  }
+  SECTION("fields past max_columns are dropped, still counted") {
+    o.max_columns = 3;
+    CHECK(bom_csv::format_problems(bom_csv::parse("Designator,Part Number,Qty,Side\nR1,P1,1\n", o)) ==
+          "line 1, column 4: the header has 4 columns, more than the limit of 3\n");
+    CHECK(bom_csv::format_problems(bom_csv::parse("Designator,Part Number\nR1,P1,,,,x\n", o)) ==
+          "line 2, column 4: the row has 6 fields but the header has 2 (a separator inside a "
+          "cell needs quotes: \"R1,R2\")\n");
+    CHECK(bom_csv::parse("Designator,Part Number\nR1,P1,,,,  \n", o).ok());
+  }
+  SECTION("one cell of many wide ranges stops expanding at the file's limit") {
+    o.max_designators = 1000;
+    std::string cell;
+    for (int i = 0; i < 100; ++i)
+      cell += "R" + std::to_string(i * 10000 + 1) + "-R" + std::to_string(i * 10000 + 9999) + " ";
+    auto r = bom_csv::parse("Designator,Part Number\n\"" + cell + "\",P1\n", o);
+    CHECK(bom_csv::format_problems(r) ==
+          "line 2, column 1 (Designator): more than 1000 designators in the file (the limit)\n");
+  }
   SECTION("designators past max_designators are refused once") {
     o.max_designators = 5;
     auto r = bom_csv::parse("Designator,Part Number\nR1-R4,P1\nC1-C4,P2\nD1-D4,P3\n", o);
