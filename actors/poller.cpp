@@ -137,17 +137,9 @@ struct poller_state {
     status.last_poll_ms = o.ts_ms;
     const auto& reading = o.reading;
     if (reading.ok) {
-      bool came_back = status.status == "offline";
       failures = 0;
       slow_failures = 0;
-      ++status.polls_ok;
-      status.last_ok_ms = o.ts_ms;
-      status.status = "online";
-      status.poll_problems += static_cast<int64_t>(reading.problems.size());
-      if (!reading.problems.empty())
-        status.last_error = reading.problems.back();
-      else if (came_back || !status.last_error.empty())
-        status.last_error.clear();
+      record_ok(status, o.ts_ms, reading);
       put_reading(r, parts.binding, value_slots, o.ts_ms, reading);
     } else {
       ++failures;

@@ -142,17 +142,8 @@ struct pushed_state {
     status.last_poll_ms = m.arrival_ms;
     poll_report r;
     if (reading.ok) {
-      const bool came_back = status.status == "offline";
       failures = 0;
-      ++status.polls_ok;
-      status.last_ok_ms = m.arrival_ms;
-      status.status = "online";
-      status.poll_problems += static_cast<int64_t>(reading.problems.size());
-      if (!reading.problems.empty())
-        status.last_error = reading.problems.back();
-      else if (came_back || !status.last_error.empty())
-        status.last_error.clear();
-      if (came_back)
+      if (record_ok(status, m.arrival_ms, reading))
         log::info("mqtt", s.ident + " is online again (message on " + s.topic + ")");
       const int64_t ts = reading.taken_ms != 0 ? reading.taken_ms : arrival_stamp(m.arrival_ms);
       put_reading(r, parts.binding, value_slots, ts, reading);

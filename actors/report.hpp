@@ -14,6 +14,23 @@
 
 namespace edgemes::actors {
 
+// A successful reading at `ts_ms` in the machine's status: online, one more
+// ok poll, its problems counted, last_error = the newest problem, else cleared
+// (a machine that was offline loses its old error). Returns whether the
+// machine was offline before.
+inline bool record_ok(storage::status_row& status, int64_t ts_ms, const adapters::reading& reading) {
+  const bool came_back = status.status == "offline";
+  ++status.polls_ok;
+  status.last_ok_ms = ts_ms;
+  status.status = "online";
+  status.poll_problems += static_cast<int64_t>(reading.problems.size());
+  if (!reading.problems.empty())
+    status.last_error = reading.problems.back();
+  else if (came_back || !status.last_error.empty())
+    status.last_error.clear();
+  return came_back;
+}
+
 // Puts a successful reading taken at `ts_ms` into `r`: each value in its
 // metric's slot (`value_slots` wide; no values at all when every one is
 // missing), r.samples the values present, and the state the machine reported.
