@@ -132,6 +132,18 @@ struct e10_config {
   std::map<std::string, e10_map> types;  // machine type (or "*") -> its map
 };
 
+// OEE of one machine (docs/CONFIG.md, `oee`; docs/MES.md has the formulas).
+// Each name is one of the machine's metrics, a counter that only goes up
+// (a drop is read as a reset). Empty = not configured: availability needs
+// none of this, performance needs the ideal cycle and `total`, quality needs
+// `total` and `good` or `reject` (at most one of the two).
+struct oee_config {
+  double ideal_cycle_s = 0;           // seconds per unit at the ideal rate; 0 = unknown
+  std::string total;                  // units started or produced, good and bad
+  std::string good;                   // good units
+  std::string reject;                 // rejected units (good = total - reject)
+};
+
 struct machine_config {
   std::string id;                     // unique across the whole config
   std::string name;                   // default: id
@@ -148,12 +160,25 @@ struct machine_config {
   register_map_config registers;      // modbus_tcp only: metrics and state are registers
   dashboard_config dashboard;
   e10_map e10;                        // this machine's own overrides (`e10` in its entry)
+  oee_config oee;
+  // Counter of components placed (a placer's); "" = none. Default: the
+  // machine's metric `placements_total` when it has one.
+  std::string placements;
+};
+
+// The counter of a line's finished boards: what a work order on the line
+// counts, and its end-of-line basis for the line's OEE.
+struct line_output_config {
+  std::string machine;                // a machine of this line; "" = the line has none
+  std::string metric;                 // one of its metrics
 };
 
 struct line_config {
   std::string id;
   std::string name;                   // default: id
   std::vector<machine_config> machines;
+  // Default: the last machine of the line (file order) with `oee.total`, that counter.
+  line_output_config output;
 };
 
 // One MQTT broker, shared by every machine that names it (one connection).

@@ -102,7 +102,13 @@ ojson machine_json(const machine_config& m) {
            {{"key_metrics", m.dashboard.key_metrics},
             {"sparkline", m.dashboard.sparkline},
             {"counters", m.dashboard.counters}}},
-          {"e10", m.e10}};
+          {"e10", m.e10},
+          {"oee",
+           {{"ideal_cycle_s", m.oee.ideal_cycle_s},
+            {"total", m.oee.total},
+            {"good", m.oee.good},
+            {"reject", m.oee.reject}}},
+          {"placements", m.placements}};
 }
 
 std::string hh_mm(int minute) {
@@ -122,7 +128,10 @@ nlohmann::ordered_json to_json(const config& c) {
     ojson machines = ojson::array();
     for (const auto& m : l.machines)
       machines.push_back(machine_json(m));
-    lines.push_back({{"id", l.id}, {"name", l.name}, {"machines", machines}});
+    lines.push_back({{"id", l.id},
+                     {"name", l.name},
+                     {"machines", machines},
+                     {"output", {{"machine", l.output.machine}, {"metric", l.output.metric}}}});
   }
   ojson brokers = ojson::array();
   for (const auto& b : c.mqtt.brokers)

@@ -119,6 +119,11 @@ private:
                     const std::vector<std::string>& names);
   void read_dashboard(const json* obj, const std::string& path, const std::string& type,
                       const std::vector<std::string>& names, dashboard_config& d);
+  // validate_oee.cpp: a machine's `oee` and `placements`, a line's `output`.
+  void read_oee(const json* obj, const std::string& path, const std::vector<std::string>& names,
+                oee_config& out);
+  void read_placements(object_reader& r, const std::vector<std::string>& names, std::string& out);
+  void read_line_output(const json* obj, const std::string& path, line_config& line);
   bool read_source(object_reader r, source_config& s);
   void read_modbus_source(object_reader& r, source_config& s, bool has_url);
   void read_metrics(const json& metrics, const std::string& path,

@@ -1,4 +1,5 @@
-// config/validate_lines: the lines and their machines: ids, sources, metrics, state and dashboard.
+// config/validate_lines: the lines and their machines: ids, sources, metrics, state and dashboard
+// (OEE and a line's output: validate_oee.cpp).
 #include "config/validate.hpp"
 
 #include "adapters/http_url.hpp"
@@ -32,7 +33,7 @@ void validator::read_lines(const json& lines, const std::string& path,
       problems_.push_back({line_path, "expected an object, got " + describe(lines[i])});
       continue;
     }
-    object_reader r(lines[i], line_path, problems_, {"id", "name", "machines"});
+    object_reader r(lines[i], line_path, problems_, {"id", "name", "machines", "output"});
     line_config line;
     r.ident(line.id);
     remember("line", line.id, line_path, r.at("id"), line_ids_);
@@ -43,6 +44,7 @@ void validator::read_lines(const json& lines, const std::string& path,
       for (size_t k = 0; k < machines->size(); ++k)
         read_machine((*machines)[k], r.at("machines") + "/" + std::to_string(k), line.machines);
     }
+    read_line_output(r.object("output"), r.at("output"), line);
     out.push_back(std::move(line));
   }
   if (machine_count == 0)
@@ -57,7 +59,7 @@ void validator::read_machine(const json& j, const std::string& path,
   }
   object_reader r(j, path, problems_,
                   {"id", "name", "type", "poll_interval_ms", "source", "metrics", "state",
-                   "dashboard", "e10"});
+                   "dashboard", "e10", "oee", "placements"});
   machine_config m;
   r.ident(m.id);
   remember("machine", m.id, path, r.at("id"), machine_ids_);
@@ -118,6 +120,8 @@ void validator::read_machine(const json& j, const std::string& path,
   read_dashboard(r.object("dashboard"), r.at("dashboard"), m.type, names, m.dashboard);
   if (const json* e10 = r.member("e10", json::value_t::object, "an object"))
     read_e10_map(*e10, r.at("e10"), m.e10);
+  read_oee(r.object("oee"), r.at("oee"), names, m.oee);
+  read_placements(r, names, m.placements);
   out.push_back(std::move(m));
 }
 

@@ -620,3 +620,58 @@ TEST_CASE("a state's E10 class comes from the machine, its type, '*', then the b
   for (const char* sim_state : {"RUN", "IDLE", "DOWN", "ALARM"})
     CHECK(config::e10_class(c, oven, sim_state) != "unmapped");
 }
+
+TEST_CASE("oee and a line's output: the ideal rate, the counters, their defaults", "[config][oee]") {
+  const std::string placer = R"({"id": "p1", "type": "placer", "source": {"adapter": "sim"},
+      "oee": {"ideal_rate_per_hour": 240, "total": "boards_total", "reject": "rejects_total"}})";
+  const std::string aoi = R"({"id": "a1", "type": "aoi", "source": {"adapter": "sim"},
+      "oee": {"ideal_cycle_s": 12, "total": "inspected_total"}})";
+  SECTION("the last machine with a total counter is the line's output") {
+    const auto r = config::parse(doc_with_machines(placer + "," + aoi));
+    REQUIRE(r.ok());
+    const auto& l = r.value.lines[0];
+    CHECK(l.machines[0].oee.ideal_cycle_s == 15);  // 3600 / 240
+    CHECK(l.machines[0].oee.total == "boards_total");
+    CHECK(l.machines[0].oee.reject == "rejects_total");
+    CHECK(l.machines[0].oee.good.empty());
+    CHECK(l.machines[0].placements == "placements_total");  // the placer's own
+    CHECK(l.machines[1].placements.empty());                 // an aoi has none
+    CHECK(l.output.machine == "a1");
+    CHECK(l.output.metric == "inspected_total");
+  }
+  SECTION("an explicit output, and none without any total") {
+    auto r = config::parse(R"({"lines": [{"id": "l1", "output": {"machine": "p1", "metric": "boards_total"},
+        "machines": [)" + placer + "," + aoi + "]}]}");
+    REQUIRE(r.ok());
+    CHECK(r.value.lines[0].output.machine == "p1");
+    r = config::parse(doc_with_machines(machine_json(kHttpSource)));
+    REQUIRE(r.ok());
+    CHECK(r.value.lines[0].output.machine.empty());
+    CHECK(r.value.lines[0].machines[0].oee.ideal_cycle_s == 0);
+  }
+  SECTION("every mistake is named with its path") {
+    const auto r = config::parse(
+        R"({"lines": [{"id": "l1", "output": {"machine": "nope", "metric": "x"}, "machines": [
+          {"id": "p1", "type": "placer", "source": {"adapter": "sim"}, "placements": "speed",
+           "oee": {"ideal_cycle_s": 10, "ideal_rate_per_hour": 360, "total": "boards_total",
+                   "good": "boards_total", "reject": "rejects_total", "extra": 1}},
+          {"id": "p2", "type": "placer", "source": {"adapter": "sim"},
+           "oee": {"ideal_cycle_s": -1, "good": "rejects_total"}},
+          {"id": "p3", "type": "placer", "source": {"adapter": "sim"},
+           "oee": {"ideal_rate_per_hour": "fast", "total": "speed"}}]},
+        {"id": "l2", "output": {"machine": "p1", "metric": "boards_total"}, "machines": []}]})");
+    REQUIRE_FALSE(r.ok());
+    INFO(config::format_problems(r.problems));
+    CHECK(has_problem(r, "/lines/0/output/machine", "'nope' is not a machine of line 'l1'"));
+    CHECK(has_problem(r, "/lines/0/machines/0/placements", "'speed' is not a metric"));
+    CHECK(has_problem(r, "/lines/0/machines/0/oee", "ideal_cycle_s or ideal_rate_per_hour, not both"));
+    CHECK(has_problem(r, "/lines/0/machines/0/oee", "good or reject, not both"));
+    CHECK(has_problem(r, "/lines/0/machines/0/oee", "'total' and 'good' name the same metric"));
+    CHECK(has_problem(r, "/lines/0/machines/0/oee/extra", "unknown key"));
+    CHECK(has_problem(r, "/lines/0/machines/1/oee/ideal_cycle_s", "must be a positive number"));
+    CHECK(has_problem(r, "/lines/0/machines/1/oee", "quality needs 'total'"));
+    CHECK(has_problem(r, "/lines/0/machines/2/oee/ideal_rate_per_hour", "expected a number"));
+    CHECK(has_problem(r, "/lines/0/machines/2/oee/total", "'speed' is not a metric"));
+    CHECK(has_problem(r, "/lines/1/output/machine", "'p1' is not a machine of line 'l2' (it has none)"));
+  }
+}
