@@ -66,7 +66,7 @@ doc_tables read_doc() {
 // The code's sections, from to_json of a config with one default machine.
 std::map<std::string, ojson> code_sections() {
   config::config c;
-  c.lines.push_back({"l1", "l1", {config::machine_config{}}});
+  c.lines.push_back({"l1", "l1", {config::machine_config{}}, {}});
   c.mqtt.brokers.push_back(config::mqtt_broker_config{});
   ojson all = config::to_json(c);
   std::map<std::string, ojson> out;
