@@ -28,9 +28,15 @@ void lib_init() {
   std::call_once(once, [] { mosquitto_lib_init(); });
 }
 
-std::string errno_text(int rc, int err) {
+// Why a libmosquitto call failed. `logged`: the last error libmosquitto
+// logged (for TLS, OpenSSL's own reason, e.g. "certificate verify failed").
+std::string errno_text(int rc, int err, const std::string& logged = "") {
   if (rc == MOSQ_ERR_ERRNO)
     return err != 0 ? std::strerror(err) : "system call failed";
+  if (rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_TLS_HANDSHAKE)
+    return "TLS handshake failed" + (logged.empty() ? std::string() : " (" + logged + ")") +
+           ": check ca_file (it must have signed the broker's certificate, which must name the "
+           "host), cert_file and key_file";
   return mosquitto_strerror(rc);
 }
 
@@ -46,6 +52,12 @@ struct mqtt_connection::impl {
   int connack_rc = -1;    // its code (0 = accepted)
   bool subscribed = false;
   std::string refused;    // why the subscription failed, "" = it did not
+  std::string logged;     // the last error libmosquitto logged in this attempt
+
+  static void on_log(mosquitto*, void* obj, int level, const char* text) {
+    if ((level & MOSQ_LOG_ERR) && text)
+      static_cast<impl*>(obj)->logged = text;
+  }
 
   std::string where() const {
     return owner->settings_.host + ":" + std::to_string(owner->settings_.port);
@@ -141,6 +153,7 @@ void mqtt_connection::run() {
   mosquitto_connect_callback_set(st.mosq, &impl::on_connect);
   mosquitto_subscribe_callback_set(st.mosq, &impl::on_subscribe);
   mosquitto_message_callback_set(st.mosq, &impl::on_message);
+  mosquitto_log_callback_set(st.mosq, &impl::on_log);
   std::string setup_error;
   if (!s.username.empty() &&
       mosquitto_username_pw_set(st.mosq, s.username.c_str(),
@@ -174,6 +187,7 @@ void mqtt_connection::run() {
     st.connack_rc = -1;
     st.subscribed = false;
     st.refused.clear();
+    st.logged.clear();
     errno = 0;
     int rc = first ? mosquitto_connect_async(st.mosq, s.host.c_str(), s.port, s.keepalive_s)
                    : mosquitto_reconnect_async(st.mosq);
@@ -181,7 +195,7 @@ void mqtt_connection::run() {
     first = false;
     std::string why;
     if (rc != MOSQ_ERR_SUCCESS) {
-      why = "broker unreachable: " + where + ": " + errno_text(rc, err);
+      why = "broker unreachable: " + where + ": " + errno_text(rc, err, st.logged);
     } else {
       // Connecting: until CONNACK and SUBACK, within one keepalive period.
       const auto deadline =
@@ -205,9 +219,10 @@ void mqtt_connection::run() {
         }
         if (rc != MOSQ_ERR_SUCCESS) {
           if (up)
-            why = "broker unreachable: " + where + ": connection lost (" + errno_text(rc, err) + ")";
+            why = "broker unreachable: " + where + ": connection lost (" +
+                  errno_text(rc, err, st.logged) + ")";
           else
-            why = "broker unreachable: " + where + ": " + errno_text(rc, err);
+            why = "broker unreachable: " + where + ": " + errno_text(rc, err, st.logged);
           break;
         }
         if (!up && st.subscribed) {

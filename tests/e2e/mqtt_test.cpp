@@ -543,3 +543,81 @@ TEST_CASE("edgemes-sim --mqtt publishes its machines, and the config it prints s
   ro_db db(dir.file("factory.db"));
   CHECK(db.integer(polls_stored_twice) == 0);
 }
+
+namespace {
+
+// A test CA, a broker certificate for 127.0.0.1 and a client certificate,
+// made with Debian's openssl (EC keys: fast), plus a second CA that signed
+// nothing the broker has.
+void make_certificates(const temp_dir& dir) {
+  const std::string script = R"(set -e
+cd ')" + dir.path() + R"('
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1" 2>/dev/null; }
+key ca.key
+openssl req -x509 -new -key ca.key -out ca.crt -days 2 -subj "/CN=edgemes test CA"
+key other-ca.key
+openssl req -x509 -new -key other-ca.key -out other-ca.crt -days 2 -subj "/CN=someone else"
+key server.key
+openssl req -new -key server.key -out server.csr -subj "/CN=127.0.0.1"
+printf 'subjectAltName=IP:127.0.0.1\n' > san.ext
+openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt \
+  -days 2 -extfile san.ext 2>/dev/null
+key client.key
+openssl req -new -key client.key -out client.csr -subj "/CN=edgemes"
+openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt \
+  -days 2 2>/dev/null
+)";
+  process mk({"/bin/sh", "-c", script}, dir.file("openssl.log"));
+  const int rc = mk.wait(std::chrono::seconds(30));
+  INFO(mk.log());
+  REQUIRE(rc == 0);
+}
+
+} // namespace
+
+TEST_CASE("over TLS with a client certificate the broker requires, messages are stored; a broker "
+          "its ca_file did not sign is a clear TLS error",
+          "[e2e][mqtt][tls]") {
+  temp_dir dir;
+  make_certificates(dir);
+  broker mosq(dir, "allow_anonymous true\ncafile " + dir.file("ca.crt") + "\ncertfile " +
+                       dir.file("server.crt") + "\nkeyfile " + dir.file("server.key") +
+                       "\nrequire_certificate true\n");
+  const int api = free_port();
+  daemon_setup s;
+  s.broker = {{"ca_file", dir.file("ca.crt")},
+              {"cert_file", dir.file("client.crt")},
+              {"key_file", dir.file("client.key")}};
+  auto cfg = write_config(dir, api, mosq.port(), {"m1"}, s);
+  auto daemon = start_daemon(dir, api, cfg);
+  wait_subscribed(*daemon);
+  publish(dir, mosq.port(), "e2e/m1", samples(0, 50),
+          {"--cafile", dir.file("ca.crt"), "--cert", dir.file("client.crt"), "--key",
+           dir.file("client.key")});
+  bool all = wait_until([&] { return polls(machine(api, "m1"), "ok") == 50; },
+                        std::chrono::seconds(20));
+  INFO(machine(api, "m1").dump() << "\n" << daemon->log());
+  REQUIRE(all);
+  CHECK(machine(api, "m1")["status"] == "online");
+  stop_daemon(*daemon);
+  CHECK(stored(dir, "m1") == 50);
+
+  // The same broker checked against a CA that did not sign its certificate.
+  s.broker["ca_file"] = dir.file("other-ca.crt");
+  cfg = write_config(dir, api, mosq.port(), {"m1"}, s);
+  auto wrong = start_daemon(dir, api, cfg, "edgemes-2.log");
+  const std::string where = "broker unreachable: 127.0.0.1:" + std::to_string(mosq.port());
+  bool shown = wait_until(
+      [&] {
+        auto m = machine(api, "m1");
+        return m["status"] == "offline" && last_error(m).find(where) != std::string::npos;
+      },
+      std::chrono::seconds(15));
+  INFO(machine(api, "m1").dump() << "\n" << wrong->log());
+  REQUIRE(shown);
+  const auto error = last_error(machine(api, "m1"));
+  CHECK(error.find("TLS handshake failed") != std::string::npos);
+  CHECK(error.find("certificate verify failed") != std::string::npos);  // OpenSSL's reason
+  CHECK(error.find("check ca_file") != std::string::npos);
+  stop_daemon(*wrong);
+}

@@ -11,11 +11,16 @@
 #   bash tools/bench/run-rss.sh                 # 40 min: no SQLite memory cap vs the default
 #   MINUTES=1440 VARIANTS='.' bash tools/bench/run-rss.sh   # the 24 h run, defaults only
 #   VARIANTS='.database.read_cache_size_kib = 64000;.' bash tools/bench/run-rss.sh
+#   VARIANTS='.;.;.' ENVS='-;MALLOC_CONF=narenas:1;-' EDGEMES_BINS='-;-;build-glibc/bin/edgemes' \
+#     bash tools/bench/run-rss.sh        # allocator settings side by side
 #
 # Environment: N (1000), POLL_MS (1000), MINUTES (40),
 # VARIANTS ('.database.memory_limit_kib = 0;.': ';'-separated jq filters, '.' = defaults),
 # LOAD_EVERY (120), LOAD_S (20), CONNS (8), SAMPLE_S (30),
-# BUILD_DIR (<repo>/build-bench), EDGEMES (another edgemes binary), KEEP=1.
+# BUILD_DIR (<repo>/build-bench), EDGEMES (another edgemes binary), KEEP=1,
+# ENVS (';'-separated, one per variant: an environment assignment for that
+# daemon, e.g. jemalloc's MALLOC_CONF=...; '-' = none), EDGEMES_BINS (';'-separated,
+# one per variant: its edgemes binary; '-' = EDGEMES or the build's).
 set -euo pipefail
 
 # shellcheck source=bench-lib.sh
@@ -25,6 +30,8 @@ n="${N:-1000}"
 poll="${POLL_MS:-1000}"
 minutes="${MINUTES:-40}"
 IFS=';' read -r -a variants <<<"${VARIANTS:-.database.memory_limit_kib = 0;.}"
+IFS=';' read -r -a envs <<<"${ENVS:-}"
+IFS=';' read -r -a bins <<<"${EDGEMES_BINS:-}"
 load_every="${LOAD_EVERY:-120}"
 load_s="${LOAD_S:-20}"
 conns="${CONNS:-8}"
@@ -41,7 +48,12 @@ for v in $vs; do
   em_port=$(free_port)
   edgemes_config "$n" "$out/v$v" "$em_port" "$poll"
   jq "${variants[$v]}" "$out/v$v/edgemes.json" >"$out/v$v/cfg.json"
-  "${EDGEMES:-$build/bin/edgemes}" run --config "$out/v$v/cfg.json" >"$out/v$v/edgemes.log" 2>&1 &
+  bin="${bins[$v]:--}"
+  [[ "$bin" == - ]] && bin="${EDGEMES:-$build/bin/edgemes}"
+  assign="${envs[$v]:--}"
+  [[ "$assign" == - ]] && assign="EDGEMES_RSS_VARIANT=$v"
+  echo "run-rss: variant $v: ${variants[$v]} | $assign | $bin" >&2
+  env "$assign" "$bin" run --config "$out/v$v/cfg.json" >"$out/v$v/edgemes.log" 2>&1 &
   pid[$v]=$!
   port[$v]=$em_port
   bench_pids+=("${pid[$v]}")
@@ -80,7 +92,7 @@ printf '\n%s min, N=%s machines polled every %s ms, wrk bursts of %s s every %s 
   "$minutes" "$n" "$poll" "$load_s" "$load_every" "$conns"
 printf '%-40s | %11s | %12s | %14s | %7s\n' variant "RSS max MiB" "RSS last MiB" "SQLite max MiB" dropped
 for v in $vs; do
-  awk -F, -v v="$v" -v name="${variants[$v]}" 'NR > 1 && $2 == v { if ($3 > m) m = $3; if ($4 > q) q = $4; last = $3; d = $6 }
+  awk -F, -v v="$v" -v name="${variants[$v]} ${envs[$v]:-} ${bins[$v]:-}" 'NR > 1 && $2 == v { if ($3 > m) m = $3; if ($4 > q) q = $4; last = $3; d = $6 }
     END { printf "%-40s | %11.1f | %12.1f | %14.1f | %7s\n", name, m / 1024, last / 1024, q / 1048576, d }' "$csv"
 done
 echo
