@@ -480,15 +480,15 @@ TEST_CASE("a burst of 50000 messages: every one is stored or counted as dropped,
                    << hwm_kib / 1024 << " MiB");
 }
 
-TEST_CASE("edgemes-sim --mqtt publishes its machines, and the config it prints stores every "
-          "message that arrived exactly once",
+TEST_CASE("edgemes-sim --mqtt publishes its machines with 20 metrics each, and the config it "
+          "prints stores every message that arrived exactly once, every metric with a value",
           "[e2e][mqtt][sim]") {
   temp_dir dir;
   broker mosq(dir);
   const int api = free_port();
   const std::string where = "127.0.0.1:" + std::to_string(mosq.port());
   const std::vector<std::string> sim_args{binary("edgemes-sim"), "--mqtt", where, "--machines", "3",
-                                          "--interval-ms", "100"};
+                                          "--interval-ms", "100", "--metrics", "20"};
   auto print_args = sim_args;
   print_args.push_back("--print-mqtt-config");
   process print(print_args, dir.file("print.json"));
@@ -534,6 +534,13 @@ TEST_CASE("edgemes-sim --mqtt publishes its machines, and the config it prints s
   CHECK(polls(m1, "problems") == 0);
   CHECK(m1["metrics"].contains("boards_total"));
   CHECK(m1["state"].is_string());
+  for (const char* id : {"m0001", "m0002", "m0003"}) {
+    auto m = machine(api, id);
+    INFO(m.dump());
+    CHECK(m["metrics"].size() == 20);  // standard ones, then extra/x1..
+    for (const auto& [name, v] : m["metrics"].items())
+      CHECK(v["value"].is_number());
+  }
   int64_t ok = 0;
   for (const char* id : {"m0001", "m0002", "m0003"})
     ok += polls(machine(api, id), "ok");

@@ -13,7 +13,7 @@
 #   bash tools/bench/run-mqtt.sh                 # N=1000, 1 s, 60 s window
 #   N=100 WINDOW=10 bash tools/bench/run-mqtt.sh
 #
-# Environment: N (1000), PUBLISH_MS (1000), WARMUP (20), WINDOW (60), PROBE (30),
+# Environment: N (1000), METRICS (20 values per message: the sim's --metrics), PUBLISH_MS (1000), WARMUP (20), WINDOW (60), PROBE (30),
 # FLUSH_MS (edgemes's writer.flush_interval_ms, default 500),
 # BUILD_DIR (<repo>/build-bench), KEEP=1 keeps the temp dir.
 set -euo pipefail
@@ -23,6 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 
 n="${N:-1000}"
 publish="${PUBLISH_MS:-1000}"
+metrics="${METRICS:-20}"
 warmup="${WARMUP:-20}"
 window="${WINDOW:-60}"
 probe="${PROBE:-30}"
@@ -30,7 +31,7 @@ flush="${FLUSH_MS:-500}"
 
 bench_setup run-mqtt jq curl python3 mosquitto
 
-echo "run-mqtt: $(date -u +%FT%TZ) $(nproc) cores; N=$n every ${publish} ms; flush ${flush} ms; warm-up ${warmup} s, window ${window} s; $(uptime)" >&2
+echo "run-mqtt: $(date -u +%FT%TZ) $(nproc) cores; N=$n every ${publish} ms, $metrics values each; flush ${flush} ms; warm-up ${warmup} s, window ${window} s; $(uptime)" >&2
 
 # The broker: this run's own, on a free port, nothing kept on disk.
 broker_port=$(free_port)
@@ -57,7 +58,7 @@ EOF
 # edgemes with the config the simulator prints.
 em_port=$(free_port)
 "$build/bin/edgemes-sim" --mqtt "127.0.0.1:$broker_port" --machines "$n" --interval-ms "$publish" \
-    --print-mqtt-config |
+    --metrics "$metrics" --print-mqtt-config |
   jq --arg db "$out/edgemes.db" --argjson port "$em_port" --argjson flush "$flush" \
     '.database.path = $db | .api = {"bind": "127.0.0.1", "port": $port}
      | .writer.flush_interval_ms = $flush' >"$out/edgemes.json"
@@ -67,7 +68,7 @@ bench_pids+=("$em_pid")
 wait_http "http://127.0.0.1:$em_port/api/v1/health" 60
 
 "$build/bin/edgemes-sim" --mqtt "127.0.0.1:$broker_port" --machines "$n" --interval-ms "$publish" \
-  >"$out/sim.log" 2>&1 &
+  --metrics "$metrics" >"$out/sim.log" 2>&1 &
 sim_pid=$!
 bench_pids+=("$sim_pid")
 sleep "$warmup"

@@ -31,7 +31,8 @@ const char* usage =
     "                   [--keep-alive-s S]\n"
     "       edgemes-sim --print-config modbus --modbus-port M [--bind ADDR] (--config FILE | --machines N ...)\n"
     "       edgemes-sim --mqtt HOST:PORT (--config FILE | --machines N [--types LIST])\n"
-    "                   [--interval-ms MS] [--topic-prefix P] [--seed S] [--print-mqtt-config]\n"
+    "                   [--interval-ms MS] [--topic-prefix P] [--metrics N] [--seed S]\n"
+    "                   [--print-mqtt-config]\n"
     "\n"
     "Serves simulated SMT machines over HTTP and/or Modbus TCP, or publishes them to an\n"
     "MQTT broker (see docs/SIMULATOR.md).\n"
@@ -60,6 +61,8 @@ const char* usage =
     "                    <prefix>/<id> at QoS 1 instead of serving HTTP\n"
     "  --interval-ms MS  --mqtt: how often each machine publishes (default 1000)\n"
     "  --topic-prefix P  --mqtt: topic prefix (default edgemes-sim)\n"
+    "  --metrics N       --mqtt: at least N values per document: the type's standard\n"
+    "                    ones, then extra/x1.. (noisy readings and counters)\n"
     "  --print-mqtt-config  --mqtt: print the edgemes config that reads these machines\n"
     "                    from the broker, and exit\n";
 
@@ -78,6 +81,7 @@ struct options {
   long keep_alive_s = 5;
   std::string mqtt;  // HOST:PORT; set = MQTT mode
   int64_t interval_ms = 1000;
+  int metrics = 0;
   std::string topic_prefix = "edgemes-sim";
   bool print_mqtt_config = false;
 };
@@ -163,6 +167,8 @@ options parse(int argc, char** argv) {
       o.interval_ms = number(arg, value, 10, 3600000);
     else if (arg == "--topic-prefix")
       o.topic_prefix = value;
+    else if (arg == "--metrics")
+      o.metrics = static_cast<int>(number(arg, value, 0, 1000));
     else
       fail("unknown option " + arg + "\n" + usage);
   }
@@ -177,6 +183,8 @@ options parse(int argc, char** argv) {
   }
   if ((o.port >= 0 || o.modbus_port >= 0) && !o.mqtt.empty())
     fail("give --port / --modbus-port (serve) or --mqtt (publish), not both");
+  if (o.metrics > 0 && o.mqtt.empty())
+    fail("--metrics applies to --mqtt HOST:PORT only");
   if (o.print_mqtt_config && o.mqtt.empty())
     fail("--print-mqtt-config needs --mqtt HOST:PORT");
   if (o.topic_prefix.empty() || o.topic_prefix.find_first_of("+#") != std::string::npos)
@@ -308,6 +316,7 @@ int main(int argc, char** argv) {
     mo.topic_prefix = o.topic_prefix;
     mo.interval_ms = o.interval_ms;
     mo.seed = o.seed;
+    mo.metrics = o.metrics;
     if (o.print_mqtt_config) {
       std::cout << edgemes::sim::mqtt_config(machines, mo).dump(2) << std::endl;
       return 0;

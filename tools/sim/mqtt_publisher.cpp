@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -21,6 +22,39 @@ std::atomic<bool> connected{false};
 void on_connect(mosquitto*, void*, int rc) { connected = rc == 0; }
 void on_disconnect(mosquitto*, void*, int) { connected = false; }
 
+// How many "extra" values a machine of `type` carries to have `wanted` in all.
+size_t extra_count(const std::string& type, int wanted) {
+  const size_t standard = adapters::sim_standard_metrics(type).size();
+  return wanted > 0 && static_cast<size_t>(wanted) > standard ? wanted - standard : 0;
+}
+
+// Fills doc["extra"] with `count` values for publish number `seq` of machine
+// `index`: odd k a counter (grows by 0-3 a publish), even k a reading around
+// 20 + k with a slow swing and 0.1 steps of noise. Deterministic.
+void add_extra(nlohmann::json& doc, size_t count, size_t index, int64_t seq,
+               std::vector<double>& counters) {
+  if (count == 0)
+    return;
+  counters.resize(count);
+  nlohmann::json extra = nlohmann::json::object();
+  uint64_t x = (static_cast<uint64_t>(index) + 1) * 0x9E3779B97F4A7C15ULL ^
+               static_cast<uint64_t>(seq) * 0xBF58476D1CE4E5B9ULL;
+  for (size_t k = 0; k < count; ++k) {
+    x ^= x >> 31;
+    x *= 0x94D049BB133111EBULL;
+    x ^= x >> 29;
+    if (k % 2 == 1) {
+      counters[k] += static_cast<double>(x % 4);
+      extra["x" + std::to_string(k + 1)] = counters[k];
+    } else {
+      const double swing = 2 * std::sin(static_cast<double>(seq) / 300.0 + static_cast<double>(k));
+      const double noise = static_cast<double>(static_cast<int>(x % 11) - 5) / 10.0;
+      extra["x" + std::to_string(k + 1)] = std::round((20.0 + static_cast<double>(k) + swing + noise) * 10) / 10;
+    }
+  }
+  doc["extra"] = std::move(extra);
+}
+
 } // namespace
 
 nlohmann::ordered_json mqtt_config(const std::vector<machine_spec>& machines, const mqtt_options& o) {
@@ -30,6 +64,8 @@ nlohmann::ordered_json mqtt_config(const std::vector<machine_spec>& machines, co
     ojson metrics = ojson::object();
     for (const auto& [name, pointer] : adapters::sim_standard_metrics(m.type))
       metrics[name] = pointer;
+    for (size_t k = 1; k <= extra_count(m.type, o.metrics); ++k)
+      metrics["x" + std::to_string(k)] = "/extra/x" + std::to_string(k);
     list.push_back({{"id", m.id},
                     {"type", m.type},
                     {"source",
@@ -68,13 +104,16 @@ int publish(const std::vector<machine_spec>& machines, const mqtt_options& o) {
   for (const auto& m : machines)
     models.push_back(std::make_unique<adapters::sim_machine>(m.id, m.type, o.seed));
   std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> counters(models.size());
   std::atomic<int64_t> published{0}, skipped{0};
   std::thread publisher([&] {
     auto next = std::chrono::steady_clock::now();
-    while (!stop) {
+    for (int64_t seq = 0; !stop; ++seq) {
       const int64_t now = clock::wall_ms();
       for (size_t i = 0; i < models.size(); ++i) {
-        const std::string body = models[i]->reply(now).dump();
+        auto doc = models[i]->reply(now);
+        add_extra(doc, extra_count(machines[i].type, o.metrics), i, seq, counters[i]);
+        const std::string body = doc.dump();
         const std::string topic = o.topic_prefix + "/" + machines[i].id;
         if (connected && mosquitto_publish(mosq, nullptr, topic.c_str(), static_cast<int>(body.size()),
                                            body.data(), 1, false) == MOSQ_ERR_SUCCESS)
