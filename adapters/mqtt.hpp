@@ -41,6 +41,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -112,6 +113,16 @@ public:
   void stop();
 
   const mqtt_broker_settings& settings() const { return settings_; }
+
+  // The link as /health shows it. Any thread.
+  struct link_status {
+    bool connected = false;   // subscribed and receiving
+    int64_t since_ms = 0;     // wall ms of the last change (0 = never connected nor failed)
+    int64_t connects = 0;     // times the link came up
+    int64_t messages = 0;     // messages handed to the listener
+    std::string last_error;   // why it last went down ("" = never)
+  };
+  link_status status() const;
   // Messages received on no configured topic (a subscription left in the
   // session by an older config), and retained replays ignored.
   int64_t unrouted() const { return unrouted_.load(); }
@@ -128,6 +139,10 @@ private:
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> unrouted_{0};
   std::atomic<int64_t> retained_{0};
+  std::atomic<int64_t> messages_{0};
+  mutable std::mutex status_mtx_;
+  link_status status_;  // guarded by status_mtx_ (messages live in messages_)
+  void set_link(bool up, const std::string& why);
   std::thread thread_;
 };
 

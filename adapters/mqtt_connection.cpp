@@ -108,6 +108,7 @@ struct mqtt_connection::impl {
       self->owner->unrouted_.fetch_add(1);
       return;
     }
+    self->owner->messages_.fetch_add(1, std::memory_order_relaxed);
     self->owner->listener_->on_message(it->second, static_cast<const char*>(msg->payload),
                                        static_cast<size_t>(std::max(0, msg->payloadlen)),
                                        clock::wall_ms());
@@ -133,6 +134,24 @@ void mqtt_connection::stop() {
     thread_.join();
 }
 
+mqtt_connection::link_status mqtt_connection::status() const {
+  std::lock_guard<std::mutex> lock(status_mtx_);
+  link_status s = status_;
+  s.messages = messages_.load(std::memory_order_relaxed);
+  return s;
+}
+
+void mqtt_connection::set_link(bool up, const std::string& why) {
+  std::lock_guard<std::mutex> lock(status_mtx_);
+  if (up)
+    ++status_.connects;
+  else
+    status_.last_error = why;
+  if (up != status_.connected || status_.since_ms == 0)
+    status_.since_ms = clock::wall_ms();
+  status_.connected = up;
+}
+
 void mqtt_connection::run() {
   lib_init();
   impl st;
@@ -141,7 +160,10 @@ void mqtt_connection::run() {
     st.index.emplace(topics_[i], i);
   const auto& s = settings_;
   const std::string where = st.where();
-  auto down = [&](const std::string& why) { listener_->on_link(false, why); };
+  auto down = [&](const std::string& why) {
+    set_link(false, why);
+    listener_->on_link(false, why);
+  };
 
   st.mosq = mosquitto_new(s.client_id.c_str(), /*clean_session=*/false, &st);
   if (!st.mosq) {
@@ -228,6 +250,7 @@ void mqtt_connection::run() {
         if (!up && st.subscribed) {
           up = true;
           backoff_ms = first_backoff_ms;
+          set_link(true, "");
           listener_->on_link(true, "");
         }
         if (!up && std::chrono::steady_clock::now() > deadline) {

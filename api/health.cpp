@@ -95,6 +95,23 @@ void health(const api_context& ctx, const request& req, httplib::Response& res) 
   w.end_object();
   w.key("memory");
   memory_json(w);
+  w.key("mqtt").begin_object().key("brokers").begin_array();
+  if (s.brokers)
+    for (const auto& b : s.brokers()) {
+      w.begin_object();
+      w.key("id").value(b.id);
+      w.key("host").value(b.host);
+      w.key("port").value(static_cast<int64_t>(b.port));
+      w.key("connected").value(b.connected);
+      w.key("since").ms_or_null(b.since_ms);
+      w.key("connects").value(b.connects);
+      w.key("messages").value(b.messages);
+      w.key("unrouted").value(b.unrouted);
+      w.key("retained_ignored").value(b.retained_ignored);
+      w.key("last_error").value(b.last_error);
+      w.end_object();
+    }
+  w.end_array().end_object();
   w.end_object();
   res.set_content(w.take(), "application/json");
 }

@@ -33,10 +33,13 @@
 #include "storage/database.hpp"
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -49,6 +52,20 @@ class listen_socket;
 namespace edgemes::api {
 
 struct api_context;
+
+// One MQTT broker connection as /health shows it (the daemon fills it in).
+struct broker_status {
+  std::string id;
+  std::string host;
+  int port = 0;
+  bool connected = false;
+  int64_t since_ms = 0;       // last change, wall ms; 0 = none yet
+  int64_t connects = 0;
+  int64_t messages = 0;       // handed to the machines' actors (drops: their polls.missed)
+  int64_t unrouted = 0;       // on no configured topic (an older config's subscription)
+  int64_t retained_ignored = 0;
+  std::string last_error;     // "" = never down
+};
 
 struct server_settings {
   std::string site;
@@ -65,6 +82,9 @@ struct server_settings {
   // The resolved config: lines, machines and dashboard settings for /floor and
   // /lines/{id}/summary (null = no lines).
   std::shared_ptr<const config::config> plant;
+  // The MQTT brokers' links, read per /health request (empty = no brokers).
+  // Must stay callable while the server runs.
+  std::function<std::vector<broker_status>()> brokers;
 };
 
 // More header fields than this answer 431 (httplib 0.11 has no count limit).

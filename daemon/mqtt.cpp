@@ -81,6 +81,27 @@ bool start_mqtt(caf::actor_system& sys, const config::config& cfg,
   return true;
 }
 
+std::vector<api::broker_status> broker_statuses(const mqtt_running& r) {
+  std::vector<api::broker_status> out;
+  for (const auto& c : r.connections) {
+    const auto& s = c->settings();
+    const auto link = c->status();
+    api::broker_status b;
+    b.id = s.id;
+    b.host = s.host;
+    b.port = s.port;
+    b.connected = link.connected;
+    b.since_ms = link.since_ms;
+    b.connects = link.connects;
+    b.messages = link.messages;
+    b.unrouted = c->unrouted();
+    b.retained_ignored = c->retained_ignored();
+    b.last_error = link.last_error;
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
 void stop_mqtt(mqtt_running& r) {
   for (auto& c : r.connections)
     c->stop();

@@ -10,6 +10,7 @@
 #include "actors/ingest.hpp"
 #include "actors/messages.hpp"
 #include "adapters/mqtt.hpp"
+#include "api/server.hpp"
 #include "config/config.hpp"
 #include "storage/writer.hpp"
 
@@ -39,6 +40,9 @@ bool start_mqtt(caf::actor_system& sys, const config::config& cfg,
                 const std::map<std::string, storage::machine_binding>& bindings,
                 const actors::writer_actor& writer, const std::shared_ptr<actors::ingest_gauge>& gauge,
                 std::vector<actors::poller_actor>& actors, mqtt_running& out);
+
+// Each connection's link as /health shows it.
+std::vector<api::broker_status> broker_statuses(const mqtt_running& r);
 
 // Disconnects every broker cleanly and joins the connection threads.
 void stop_mqtt(mqtt_running& r);

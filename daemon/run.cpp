@@ -243,7 +243,9 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   const bool mqtt_started =
       start_mqtt(sys, cfg, plans, store->bindings, r.writer, gauge, r.pollers, r.mqtt);
 
-  api::server http{r.queries, gauge, server_settings(cfg, query_actors, EDGEMES_VERSION)};
+  auto settings = server_settings(cfg, query_actors, EDGEMES_VERSION);
+  settings.brokers = [&mqtt = r.mqtt] { return broker_statuses(mqtt); };  // http stops first
+  api::server http{r.queries, gauge, std::move(settings)};
   std::string bind_error;
   bool serving = mqtt_started && http.bind(&bind_error);
   if (serving) {

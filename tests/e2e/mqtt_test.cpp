@@ -170,6 +170,14 @@ int64_t stored(const temp_dir& dir, const std::string& id) {
                     " t JOIN machines m ON m.id = t.machine_id WHERE m.ident = '" + id + "'");
 }
 
+// The one broker's entry in /health's mqtt.brokers.
+json broker_health(int port) {
+  auto h = get_json(port, "/api/v1/health");
+  REQUIRE(h.is_object());
+  REQUIRE(h["mqtt"]["brokers"].size() == 1);
+  return h["mqtt"]["brokers"][0];
+}
+
 void stop_daemon(process& daemon) {
   daemon.signal(SIGTERM);
   INFO(daemon.log());
@@ -269,6 +277,13 @@ TEST_CASE("a stopped broker turns its machines offline, and they recover when it
   REQUIRE(wait_until([&] { return machine(api, "m1")["status"] == "online" &&
                                   machine(api, "m2")["status"] == "online"; },
                      std::chrono::seconds(15)));
+  auto link = broker_health(api);
+  CHECK(link["id"] == "floor");
+  CHECK(link["port"] == mosq.port());
+  CHECK(link["connected"] == true);
+  CHECK(link["connects"] == 1);
+  CHECK(link["messages"] == 2);
+  CHECK(link["last_error"] == "");
 
   mosq.stop();
   const std::string unreachable = "broker unreachable: 127.0.0.1:" + std::to_string(mosq.port());
@@ -285,6 +300,9 @@ TEST_CASE("a stopped broker turns its machines offline, and they recover when it
   INFO(machine(api, "m1").dump() << "\n" << daemon->log());
   REQUIRE(offline);
   CHECK(machine(api, "m1")["state"] == "OFFLINE");
+  link = broker_health(api);
+  CHECK(link["connected"] == false);
+  CHECK(link["last_error"].get<std::string>().rfind(unreachable, 0) == 0);
 
   mosq.start();
   bool reconnected = wait_until(
@@ -300,6 +318,10 @@ TEST_CASE("a stopped broker turns its machines offline, and they recover when it
   INFO(machine(api, "m1").dump());
   REQUIRE(back);
   CHECK(last_error(machine(api, "m1")).empty());
+  link = broker_health(api);
+  CHECK(link["connected"] == true);
+  CHECK(link["connects"] == 2);
+  CHECK(link["messages"] == 4);
   stop_daemon(*daemon);
   CHECK(stored(dir, "m1") == 2);
 }
