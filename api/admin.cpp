@@ -1,7 +1,8 @@
 // POST /api/v1/admin/backup (api/handlers.hpp): a consistent copy of the
-// database, written into backup_dir only (never a client-chosen path). It is
-// refused with 403 while no api.token is configured (every request then is
-// anonymous), and with 409 while another backup runs.
+// database, written into backup_dir only (never a client-chosen path). Its
+// route needs an admin token (api/routes.cpp): without one configured every
+// request is anonymous and the route answers 403 before this runs. It answers
+// 409 while another backup runs.
 #include "api/handlers.hpp"
 
 #include "api/json_out.hpp"
@@ -43,9 +44,6 @@ std::filesystem::path backup_path(const server_settings& s, std::filesystem::pat
 
 void backup(const api_context& ctx, const request& req, httplib::Response& res) {
   const auto& s = ctx.settings;
-  if (s.token.empty())
-    return send_error(res, 403, "forbidden",
-                      "admin endpoints are disabled: set api.token to enable them");
   if (req.params.error())
     return bad_param(res, *req.params.error());
   std::unique_lock<std::mutex> lock(ctx.backup_mutex, std::try_to_lock);

@@ -4,6 +4,10 @@
 // about it, and its handler — drives both the HTTP router (install_routes)
 // and the /api/v1 index, so neither can name an endpoint the other lacks.
 //
+// Each row also says which token role it needs (api/auth.hpp): unless the
+// row names one, GET (and HEAD) routes need `read` and every other method
+// `operate`, so a new write route is never open by omission.
+//
 // A handler is a plain function of (context, request, response). It checks
 // what the request carries in the order docs/API.md ("Errors") promises, then
 // answers directly (4xx, /health, the backup) or runs one query through the
@@ -13,6 +17,7 @@
 #include "actors/ingest.hpp"
 #include "actors/query.hpp"
 #include "api/admission.hpp"
+#include "api/auth.hpp"
 #include "api/params.hpp"
 #include "config/config.hpp"
 
@@ -21,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,6 +40,7 @@ struct Response;
 namespace edgemes::api {
 
 struct server_settings;
+struct route;
 
 // What every handler may use. Built once by the server and constant after,
 // except the request counter (atomic) and the backup mutex.
@@ -46,6 +53,8 @@ struct api_context {
   int64_t started_ms;                      // wall ms when the server was built
   const std::atomic<int64_t>& requests;    // requests routed since start
   std::mutex& backup_mutex;                // one admin backup at a time
+  const token_set& tokens;                 // who may use which route (api/auth.hpp)
+  const std::vector<route>& routes;        // the table served (the /api/v1 index lists it)
 
   // Runs `fn` on a query worker as the admission rule allows and sends its
   // reply, or the refusal (api/admission.hpp).
@@ -68,13 +77,24 @@ struct route {
   std::set<std::string> params;  // the query parameters it accepts
   const char* about;             // one line for the /api/v1 index
   handler fn;
+  // Last, with a default, so rows that do not name a role keep compiling:
+  // unset = read for GET, operate for any other method (required()).
+  std::optional<config::api_role> role = std::nullopt;
+
+  // The role a token needs for this route.
+  config::api_role required() const;
 };
 
 // Every API route, in the order the /api/v1 index lists them.
 const std::vector<route>& route_table();
 
-// Registers every row of the table on `http`. REQUIRES: `ctx` outlives `http`'s serving.
+// Registers every row of ctx.routes on `http`, each behind its role check
+// (api/auth.hpp). REQUIRES: `ctx` outlives `http`'s serving.
 void install_routes(httplib::Server& http, const api_context& ctx);
+
+// Answers a refused request: the verdict's status and error, and on 401 the
+// `WWW-Authenticate: Bearer` challenge.
+void refuse(httplib::Response& res, const verdict& v);
 
 // The reply helpers every handler uses.
 void send(httplib::Response& res, const query_reply& r);

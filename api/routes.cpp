@@ -42,8 +42,8 @@ const std::vector<route>& route_table() {
        "each configured machine's sparkline metric, averaged into step_ms buckets",
        h::floor_sparklines},
       {"POST", "/api/v1/admin/backup", {},
-       "writes a consistent copy of the database into backup_dir (needs api.token)",
-       h::backup},
+       "writes a consistent copy of the database into backup_dir (needs an admin token)",
+       h::backup, config::api_role::admin},
   };
   return table;
 }
@@ -61,9 +61,19 @@ std::string path_regex(const char* path) {
 
 } // namespace
 
+config::api_role route::required() const {
+  if (role)
+    return *role;
+  return std::strcmp(method, "GET") == 0 ? config::api_role::read : config::api_role::operate;
+}
+
 void install_routes(httplib::Server& http, const api_context& ctx) {
-  for (const route& r : route_table()) {
+  for (const route& r : ctx.routes) {
     auto serve = [&ctx, &r](const httplib::Request& req, httplib::Response& res) {
+      verdict v = authorize(ctx.tokens, req.get_header_value("Authorization"), r.required(),
+                            std::string(r.method) + " " + r.path);
+      if (!v.allowed())
+        return refuse(res, v);
       query_params params(req.params, r.params);
       r.fn(ctx, request{req, params}, res);
     };
@@ -94,11 +104,17 @@ void bad_param(httplib::Response& res, const param_error& e) {
   send(res, bad_parameter(e));
 }
 
+void refuse(httplib::Response& res, const verdict& v) {
+  if (v.status == 401)
+    res.set_header("WWW-Authenticate", "Bearer realm=\"edgemes\"");
+  send_error(res, v.status, v.code, v.message);
+}
+
 namespace handlers {
 
 // "endpoints" (the GET paths, as ever) and "routes" (each with its method,
-// parameters and one line about it), both from the table.
-void index(const api_context&, const request& req, httplib::Response& res) {
+// parameters, the role it needs and one line about it), both from the table.
+void index(const api_context& ctx, const request& req, httplib::Response& res) {
   if (req.params.error())
     return bad_param(res, *req.params.error());
   json_out w;
@@ -106,12 +122,12 @@ void index(const api_context&, const request& req, httplib::Response& res) {
   w.key("name").value("edgemes");
   w.key("api").value("/api/v1");
   w.key("endpoints").begin_array();
-  for (const auto& r : route_table())
+  for (const auto& r : ctx.routes)
     if (std::strcmp(r.method, "GET") == 0 && std::strcmp(r.path, "/api/v1") != 0)
       w.value(r.path);
   w.end_array();
   w.key("routes").begin_array();
-  for (const auto& r : route_table()) {
+  for (const auto& r : ctx.routes) {
     w.begin_object();
     w.key("method").value(r.method);
     w.key("path").value(r.path);
@@ -119,6 +135,7 @@ void index(const api_context&, const request& req, httplib::Response& res) {
     for (const auto& p : r.params)
       w.value(p);
     w.end_array();
+    w.key("role").value(config::role_name(r.required()));
     w.key("about").value(r.about);
     w.end_object();
   }

@@ -56,26 +56,18 @@ bool is_loopback(const std::string& bind) {
   return bind == "localhost" || bind == "::1" || bind == "[::1]" || bind.rfind("127.", 0) == 0;
 }
 
-bool tokens_equal(const std::string& presented, const std::string& expected) {
-  // Every byte of the expected token is compared whatever the input, so the
-  // time taken tells nothing about how much of a guess was right.
-  unsigned char diff = presented.size() == expected.size() ? 0 : 1;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    unsigned char p = i < presented.size() ? static_cast<unsigned char>(presented[i]) : 0;
-    diff |= static_cast<unsigned char>(p ^ static_cast<unsigned char>(expected[i]));
-  }
-  return diff == 0;
-}
-
 server::server(std::shared_ptr<actors::query_pool> queries,
-               std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings)
+               std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings,
+               const std::vector<route>& routes)
     : queries_(std::move(queries)), gauge_(std::move(gauge)),
-      settings_(std::move(settings)), admission_(settings_.http_threads),
+      settings_(std::move(settings)), tokens_(settings_.tokens), routes_(routes),
+      admission_(settings_.http_threads),
       http_(std::make_unique<httplib::Server>()) {
   if (!settings_.plant)
     settings_.plant = std::make_shared<const config::config>();
   context_.reset(new api_context{settings_, settings_.plant, *queries_, admission_, *gauge_,
-                                 clock::wall_ms(), requests_, backup_mutex_});
+                                 clock::wall_ms(), requests_, backup_mutex_, tokens_,
+                                 routes_});
   auto threads = static_cast<size_t>(std::max(1, settings_.http_threads));
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_->set_payload_max_length(64 * 1024);
@@ -96,10 +88,10 @@ server::~server() {
 }
 
 bool server::bind(std::string* error) {
-  if (!is_loopback(settings_.bind) && settings_.token.empty())
+  if (!is_loopback(settings_.bind) && tokens_.empty())
     log::warn("api", "serving on " + settings_.bind +
-                         " without api.token: anyone who can reach this address can read "
-                         "every machine's data; set api.token or bind to 127.0.0.1");
+                         " without api.token or api.tokens: anyone who can reach this address "
+                         "can read every machine's data; configure a token or bind to 127.0.0.1");
   listen_ = std::make_unique<net::listen_socket>();
   listen_->install(*http_);
   if (settings_.port == 0) {
@@ -139,19 +131,15 @@ void server::guard_requests() {
     }
     ++requests_;
     without_brotli(req);
-    // The dashboard's files hold no plant data; the page's API calls need the token.
-    if (settings_.token.empty() || static_site::is_site_path(req.path))
+    // The dashboard's files hold no plant data; the page's API calls need a
+    // token. Each route checks its own role after this (install_routes).
+    if (tokens_.empty() || static_site::is_site_path(req.path))
       return httplib::Server::HandlerResponse::Unhandled;
-    const std::string prefix = "Bearer ";
-    auto auth = req.get_header_value("Authorization");
-    bool ok = auth.size() > prefix.size() && auth.compare(0, prefix.size(), prefix) == 0 &&
-              tokens_equal(auth.substr(prefix.size()), settings_.token);
-    if (ok)
+    verdict v = authorize(tokens_, req.get_header_value("Authorization"),
+                          config::api_role::read, "this API");
+    if (v.allowed())
       return httplib::Server::HandlerResponse::Unhandled;
-    res.set_header("WWW-Authenticate", "Bearer realm=\"edgemes\"");
-    send_error(res, 401, "unauthorized",
-               auth.empty() ? "this API needs 'Authorization: Bearer <api.token>'"
-                            : "wrong token in the Authorization header");
+    refuse(res, v);
     return httplib::Server::HandlerResponse::Handled;
   });
 }

@@ -9,16 +9,20 @@
 // reads the writer's gauge directly, so it answers even while every query
 // worker is busy.
 //
-// Security: with a token set, every request (health included) must carry
-// `Authorization: Bearer <token>` (compared in constant time) or gets 401 with
-// `WWW-Authenticate: Bearer`; only the dashboard's files (`/`, `/assets/...`,
-// api/static_site) are served without it. POST /api/v1/admin/backup writes a consistent
-// copy of the database into backup_dir (never a client-chosen path); it is
-// refused with 403 when no token is configured. Binding to a non-loopback
+// Security (api/auth.hpp): with tokens configured (api.tokens, api.token),
+// every request (health included) must carry `Authorization: Bearer <token>`
+// of a configured token (compared in constant time) or gets 401 with
+// `WWW-Authenticate: Bearer`, before routing; then each route checks the
+// token's role against its own (read < operate < admin; api/route.hpp) and
+// answers 403 when it is too low. Without tokens reads are open and every
+// operate or admin route answers 403. Only the dashboard's files (`/`,
+// `/assets/...`, api/static_site) are served without a token.
+// POST /api/v1/admin/backup (admin) writes a consistent copy of the database
+// into backup_dir (never a client-chosen path). Binding to a non-loopback
 // address without a token logs a warning.
 //
 // Every error is JSON {"error": {"code": ..., "message": ...}} (api/errors.hpp)
-// with 400 (bad parameter, named), 401 (token), 403 (admin without token), 404
+// with 400 (bad parameter, named), 401 (token), 403 (role too low, or no token configured), 404
 // (unknown machine, metric or path), 405 (a method other than GET/HEAD), 409 (a
 // backup already running), 413/414/431 (request too large), 500 (storage or a
 // bug) or 503 (timeout, overload, stopping).
@@ -29,6 +33,8 @@
 #include "actors/ingest.hpp"
 #include "actors/query.hpp"
 #include "api/admission.hpp"
+#include "api/auth.hpp"
+#include "api/route.hpp"
 #include "config/config.hpp"
 #include "storage/database.hpp"
 
@@ -76,7 +82,9 @@ struct server_settings {
   std::string db_path;
   std::string version;
   int http_threads = 8;            // the HTTP pool (api/admission.hpp: http_threads_for)
-  std::string token;               // "" = no authentication
+  // Who may use the API, each token with its role (api.tokens, and api.token
+  // as admin); none = no authentication: reads open, operate/admin refused.
+  std::vector<config::api_token_config> tokens;
   std::string backup_dir;          // "" = <directory of db_path>/backups
   storage::options db_options;     // for the backup's read-only connection (daemon::reader_options)
   // The resolved config: lines, machines and dashboard settings for /floor and
@@ -93,13 +101,13 @@ constexpr size_t max_header_fields = 100;
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback(const std::string& bind);
 
-// Constant-time equality of a presented and an expected secret.
-bool tokens_equal(const std::string& presented, const std::string& expected);
-
 class server {
 public:
+  // Serves `routes` (the API's own table unless a test brings one);
+  // REQUIRES: `routes` outlives the server.
   server(std::shared_ptr<actors::query_pool> queries,
-         std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings);
+         std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings,
+         const std::vector<route>& routes = route_table());
   ~server();  // stop()
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -119,6 +127,8 @@ private:
   std::shared_ptr<actors::query_pool> queries_;
   std::shared_ptr<actors::ingest_gauge> gauge_;
   server_settings settings_;
+  token_set tokens_;                  // settings_.tokens as digests
+  const std::vector<route>& routes_;
   admission admission_;
   std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<net::listen_socket> listen_;  // net/listen_socket.hpp

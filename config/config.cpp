@@ -84,7 +84,7 @@ parse_result parse(const std::string& text, const std::string& origin) {
     result.problems.push_back({"", origin + ": unreadable JSON: " + e.what()});
     return result;
   }
-  detail::validator(result.problems).read(doc, result.value);
+  detail::validator(result.problems, result.warnings).read(doc, result.value);
   return result;
 }
 

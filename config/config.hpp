@@ -55,13 +55,30 @@ struct writer_config {
   int64_t max_queue = 200000;         // samples held (queued + batched) before new ones are dropped
 };
 
+// What a token may do through the API (docs/API.md, "Roles"), ordered: each
+// role may do everything the roles before it may.
+enum class api_role { read = 0, operate = 1, admin = 2 };
+// "read", "operate", "admin".
+const char* role_name(api_role r);
+// Sets `out` to the role named `name` (exact, lower case); false when none is.
+bool parse_role(const std::string& name, api_role& out);
+
+// One entry of `api.tokens`: a role and the file holding its token.
+struct api_token_config {
+  api_role role = api_role::read;
+  std::string file;                   // the token is this file's first line (without its end)
+  std::string name;                   // for logs; "" = the file's path
+  std::string token;                  // the secret, read from `file` by parse(); never written out
+};
+
 struct api_config {
   std::string bind = "127.0.0.1";
   int64_t port = 8080;
   int64_t query_actors = 0;           // 0 = number of cores
   int64_t request_timeout_ms = 5000;  // HTTP -> query actor request timeout (503 past it)
   int64_t max_pending = 256;          // queued API queries before 503 overload
-  std::string token;                  // "" = no auth; else every request needs Bearer <token>
+  std::string token;                  // "" = none; else an inline token with role admin
+  std::vector<api_token_config> tokens;  // none (and no token) = no auth: reads open, writes refused
 };
 
 struct source_config {
@@ -245,6 +262,9 @@ struct problem {
 struct parse_result {
   config value;                  // meaningful only when problems is empty
   std::vector<problem> problems; // empty = valid
+  // Allowed but unwise (a token file that group or others may read): the
+  // daemon logs them, check-config prints them; they never fail a parse.
+  std::vector<problem> warnings;
   bool ok() const { return problems.empty(); }
 };
 

@@ -136,6 +136,9 @@ nlohmann::ordered_json to_json(const config& c) {
   ojson brokers = ojson::array();
   for (const auto& b : c.mqtt.brokers)
     brokers.push_back(broker_json(b));
+  ojson tokens = ojson::array();  // where each token is, never the token
+  for (const auto& t : c.api.tokens)
+    tokens.push_back({{"role", role_name(t.role)}, {"file", t.file}, {"name", t.name}});
   return {{"site", c.site},
           {"database", database_json(c.database)},
           {"writer",
@@ -148,7 +151,8 @@ nlohmann::ordered_json to_json(const config& c) {
             {"query_actors", c.api.query_actors},
             {"request_timeout_ms", c.api.request_timeout_ms},
             {"max_pending", c.api.max_pending},
-            {"token", c.api.token.empty() ? "" : "(set)"}}},
+            {"token", c.api.token.empty() ? "" : "(set)"},
+            {"tokens", tokens}}},
           {"pollers",
            {{"http_workers", c.pollers.http_workers},
             {"max_backoff_ms", c.pollers.max_backoff_ms},

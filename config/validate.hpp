@@ -91,7 +91,8 @@ private:
 // validate_lines.cpp.
 class validator {
 public:
-  explicit validator(std::vector<problem>& problems) : problems_(problems) {}
+  validator(std::vector<problem>& problems, std::vector<problem>& warnings)
+      : problems_(problems), warnings_(warnings) {}
 
   void read(const json& doc, config& out);
 
@@ -99,6 +100,10 @@ private:
   void read_database(object_reader r, database_config& db);
   void read_writer(object_reader r, writer_config& w);
   void read_api(object_reader r, api_config& a);
+  // validate_tokens.cpp: `api.tokens`, each token read from its file, and no
+  // token twice (the inline `api.token` included).
+  void read_tokens(const json& tokens, const std::string& path, api_config& a);
+  bool read_token(const json& j, const std::string& path, api_token_config& out);
   void read_pollers(object_reader r, pollers_config& p);
   // validate_mqtt.cpp: the brokers, and an mqtt machine's source keys and rules.
   void read_mqtt(object_reader r, mqtt_config& m);
@@ -137,6 +142,7 @@ private:
                 const std::string& id_path, std::map<std::string, std::string>& seen);
 
   std::vector<problem>& problems_;
+  std::vector<problem>& warnings_;
   std::map<std::string, std::string> line_ids_;     // id -> path of its first line
   std::map<std::string, std::string> machine_ids_;  // id -> path of its first machine
   std::map<std::string, std::string> broker_ids_;   // id -> path of its first broker

@@ -58,7 +58,7 @@ void validator::read(const json& doc, config& out) {
   if (const json* s = r.object("api"))
     read_api(object_reader(*s, r.at("api"), problems_,
                            {"bind", "port", "query_actors", "request_timeout_ms", "max_pending",
-                            "token"}),
+                            "token", "tokens"}),
              out.api);
   if (const json* s = r.object("pollers"))
     read_pollers(object_reader(*s, r.at("pollers"), problems_,
@@ -132,6 +132,8 @@ void validator::read_api(object_reader r, api_config& a) {
     else
       a.token = token;
   }
+  if (const json* tokens = r.array("tokens"))
+    read_tokens(*tokens, r.at("tokens"), a);
 }
 
 void validator::read_pollers(object_reader r, pollers_config& p) {

@@ -87,6 +87,8 @@ int check_config(const std::vector<std::string>& args) {
               << edgemes::config::format_problems(result.problems);
     return 1;
   }
+  for (const auto& w : result.warnings)
+    std::cout << "warning: " << w.path << ": " << w.message << "\n";
   size_t machines = 0;
   for (const auto& l : result.value.lines)
     machines += l.machines.size();
@@ -225,6 +227,8 @@ int run(const std::vector<std::string>& args) {
               << edgemes::config::format_problems(parsed.problems);
     return 1;
   }
+  for (const auto& w : parsed.warnings)
+    edgemes::log::warn("config", w.path + ": " + w.message);
   return edgemes::daemon::run(std::move(parsed.value), origin, overrides);
 }
 

@@ -74,7 +74,9 @@ api::server_settings server_settings(const config::config& c, size_t query_actor
   s.db_path = c.database.path;
   s.version = version;
   s.http_threads = api::http_threads_for(query_actors, c.api.max_pending);
-  s.token = c.api.token;
+  s.tokens = c.api.tokens;
+  if (!c.api.token.empty())  // the single inline token of old: role admin
+    s.tokens.push_back({config::api_role::admin, "", "api.token", c.api.token});
   s.db_options = reader_options(c.database);
   s.plant = std::make_shared<const config::config>(c);
   return s;

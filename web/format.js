@@ -50,6 +50,13 @@ export function stateClass(state) {
   }
 }
 
+// The classes /states gives each interval (`e10`), in the legend's order:
+// the six SEMI E10 states, unreachable time, and texts no map covers.
+export const E10_NAMES = {
+  PRD: 'productive', SBY: 'standby', ENG: 'engineering', SDT: 'scheduled downtime',
+  UDT: 'unscheduled downtime', NST: 'non-scheduled', OFFLINE: 'unreachable', unmapped: 'no E10 class',
+};
+
 // A machine's colour class: an offline machine is grey whatever it last
 // reported; one not polled yet, or reporting no state, is slate.
 export function machineClass(m) {

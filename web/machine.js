@@ -1,7 +1,9 @@
 // machine.js: the machine view — one metric as a zoomable uPlot time series
-// for a chosen range, the state timeline as a coloured band under it, the share
-// of time in each state (availability = share of RUN), the latest value of
-// every metric, and the last error while the machine is offline.
+// for a chosen range, the state timeline under it coloured by SEMI E10 class
+// (each segment labelled and titled with the machine's own state text), the
+// share of time in each E10 class and in each state (availability = share of
+// RUN), the latest value of every metric, and the last error while the
+// machine is offline.
 //
 // Live ranges (15 min, 1 h, shift, 24 h) end at the daemon's "now" and are
 // refetched every few seconds; a custom range is fetched once. Dragging across
@@ -79,6 +81,7 @@ export class MachineView {
       $('m-metric').replaceChildren();
       $('m-metrics').replaceChildren();
       $('m-states').replaceChildren();
+      $('m-e10').replaceChildren();
       setText($('m-name'), id);
       setText($('m-type'), '');
       setText($('m-avail'), '');
@@ -193,6 +196,7 @@ export class MachineView {
     this.updateError();
     setText($('m-range-text'), fmt.dateTime(from) + ' – ' + fmt.dateTime(to));
     this.intervals = states.intervals;
+    this.renderE10(states.time_in_e10);
     this.renderStates(states.time_in_state);
     this.plot(series, from, to);
   }
@@ -200,13 +204,17 @@ export class MachineView {
   renderStates(timeInState) {
     const run = timeInState.find((s) => s.state === 'RUN');
     setText($('m-avail'), timeInState.length ? 'availability ' + fmt.percent(run ? run.share : 0) : 'no states');
-    $('m-states').replaceChildren(...timeInState.map((s) => {
-      const fill = el('i');
-      fill.style.width = (s.share * 100).toFixed(2) + '%';
-      return el('div', { class: 'share', dataset: { state: fmt.stateClass(s.state) } },
-        el('span', { text: s.state }), el('span', { class: 'bar' }, fill),
-        el('span', { class: 'pct num', text: fmt.percent(s.share) }),
-        el('span', { class: 'dur num', text: fmt.duration(s.ms) }));
+    $('m-states').replaceChildren(...timeInState.map((s) =>
+      shareRow({ class: 'share', dataset: { state: fmt.stateClass(s.state) } }, el('span', { text: s.state }), s)));
+  }
+
+  // One row per class, largest first, with the machine's texts in it.
+  renderE10(timeInE10) {
+    $('m-e10').replaceChildren(...timeInE10.map((c) => {
+      const texts = c.states.join(', ');
+      const label = el('span', { title: c.class + ' ' + (fmt.E10_NAMES[c.class] || '') + ': ' + texts },
+        el('b', { text: c.class }), el('span', { class: 'texts', text: texts }));
+      return shareRow({ class: 'share e10-share', dataset: { e10: c.class } }, label, c);
     }));
   }
 
@@ -288,32 +296,46 @@ export class MachineView {
   }
 
   // The state band sits under the chart's plot area and shares its x scale,
-  // so a zoom narrows the band too.
+  // so a zoom narrows the band too. One element per interval in view, its
+  // colour from its E10 class (data-e10, style.css), its text the machine's own
+  // state where it fits, its title always; elements are reused across draws.
   drawBand() {
-    const canvas = $('m-band');
+    const band = $('m-band');
     const u = this.chart;
     const dpr = window.devicePixelRatio || 1;
-    const left = u ? u.bbox.left / dpr : 0;
-    const width = u ? u.bbox.width / dpr : canvas.clientWidth;
-    canvas.style.marginLeft = left + 'px';
-    canvas.style.width = width + 'px';
-    const h = canvas.clientHeight || 16;
-    canvas.width = Math.max(1, Math.round(width * dpr));
-    canvas.height = Math.round(h * dpr);
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = fmt.colour('line');
-    ctx.fillRect(0, 0, width, h);
-    if (!u) return;
-    for (const iv of this.intervals) {
+    const width = u ? u.bbox.width / dpr : 0;
+    band.style.marginLeft = (u ? u.bbox.left / dpr : 0) + 'px';
+    band.style.width = u ? width + 'px' : '';
+    const shown = [];
+    for (const iv of u ? this.intervals : []) {
       const x0 = Math.max(0, u.valToPos(iv.from, 'x'));
       const x1 = Math.min(width, u.valToPos(iv.to, 'x'));
-      if (x1 <= x0) continue;
-      ctx.fillStyle = fmt.colour(fmt.stateClass(iv.state));
-      ctx.fillRect(x0, 0, Math.max(1, x1 - x0), h);
+      if (x1 > x0) shown.push({ iv, x0, w: Math.max(1, x1 - x0) });
     }
-    canvas.dataset.intervals = String(this.intervals.length);
+    while (band.children.length > shown.length) band.lastChild.remove();
+    while (band.children.length < shown.length) band.append(el('i', { class: 'seg' }));
+    shown.forEach(({ iv, x0, w }, i) => {
+      const seg = band.children[i];
+      seg.style.left = x0.toFixed(1) + 'px';
+      seg.style.width = w.toFixed(1) + 'px';
+      setData(seg, 'e10', iv.e10);
+      setData(seg, 'text', iv.state);
+      setText(seg, w >= 36 ? iv.state : '');
+      const title = iv.state + ' — ' + iv.e10 + ' ' + (fmt.E10_NAMES[iv.e10] || '') + ', ' +
+        fmt.clock(iv.from) + ' – ' + fmt.clock(iv.to) + ' (' + fmt.duration(iv.to - iv.from) + ')';
+      if (seg.title !== title) seg.title = title;
+    });
+    band.dataset.intervals = String(this.intervals.length);
   }
+}
+
+// A row of a "time in" card: its label, a bar of its share, the share and the time.
+function shareRow(attrs, label, s) {
+  const fill = el('i');
+  fill.style.width = (s.share * 100).toFixed(2) + '%';
+  return el('div', attrs, label, el('span', { class: 'bar' }, fill),
+    el('span', { class: 'pct num', text: fmt.percent(s.share) }),
+    el('span', { class: 'dur num', text: fmt.duration(s.ms) }));
 }
 
 // 24-hour tick labels: seconds only on short spans, the date on long ones.

@@ -211,6 +211,25 @@ TEST_CASE("edgemes-sim switches a machine's fault at runtime", "[adapters][edgem
   REQUIRE(http_request(sim.port, "POST", "/machines/zzz/fault?mode=none").status == 404);
 }
 
+TEST_CASE("edgemes-sim's down fault reports the state DOWN until it is switched off",
+          "[adapters][edgemes-sim]") {
+  sim_process sim({"--machines", "1", "--types", "placer", "--fault", "m0001=down"});
+  auto src = sim.client("m0001", 2000, extractor({{"boards", "/counters/boards"}}, "/state"));
+  for (int i = 0; i < 3; ++i) {
+    auto r = src->poll();
+    REQUIRE(r.ok);
+    REQUIRE(r.state == std::optional<std::string>("DOWN"));
+    REQUIRE(r.values.size() == 1);  // the rest of the reply is the model's, as ever
+  }
+  REQUIRE(http_request(sim.port, "POST", "/machines/m0001/fault?mode=none").status == 200);
+  auto back = src->poll();
+  REQUIRE(back.ok);
+  REQUIRE(back.state);
+  // The model's own state again: m0001's model (seeded from its id) is still
+  // in the RUN spell every model starts in.
+  REQUIRE(*back.state == "RUN");
+}
+
 TEST_CASE("edgemes-sim exposes every machine's last values in Prometheus text", "[adapters][edgemes-sim]") {
   sim_process sim({"--machines", "4"});
   REQUIRE(sim.client("m0001")->poll().ok);

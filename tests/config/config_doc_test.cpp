@@ -28,7 +28,8 @@ std::string section_of(const std::string& heading) {
       {"## Top level", ""},          {"## `database`", "database"},
       {"## `writer`", "writer"},     {"## `api`", "api"},
       {"## `pollers`", "pollers"},   {"## `lines[].machines[]`", "machine"},
-      {"### `source`", "source"},    {"## `mqtt.brokers[]`", "broker"}};
+      {"### `source`", "source"},    {"## `mqtt.brokers[]`", "broker"},
+      {"### `api.tokens[]`", "token"}};
   auto it = known.find(heading);
   return it == known.end() ? "-" : it->second;
 }
@@ -68,6 +69,7 @@ std::map<std::string, ojson> code_sections() {
   config::config c;
   c.lines.push_back({"l1", "l1", {config::machine_config{}}, {}});
   c.mqtt.brokers.push_back(config::mqtt_broker_config{});
+  c.api.tokens.push_back(config::api_token_config{});
   ojson all = config::to_json(c);
   std::map<std::string, ojson> out;
   out[""] = all;
@@ -76,6 +78,8 @@ std::map<std::string, ojson> code_sections() {
   out["machine"] = all["lines"][0]["machines"][0];
   out["source"] = out["machine"]["source"];
   out["broker"] = all["mqtt"]["brokers"][0];
+  out["token"] = all["api"]["tokens"][0];
+  out["api"]["tokens"] = ojson::array();  // the entry above is for its own section: config{} has none
   return out;
 }
 
@@ -90,6 +94,9 @@ std::set<std::string> validator_keys(const std::string& section) {
               "source": {"adapter": "sim"}}]}]})";
   else if (section == "broker")
     doc = R"({"mqtt": {"brokers": [{"id": "b", "host": "h", "zzz_unknown": 1}]},
+              "lines": [{"id": "l1", "machines": [)" + machine + "]}]}";
+  else if (section == "token")
+    doc = R"({"api": {"tokens": [{"role": "read", "file": "/nonexistent", "zzz_unknown": 1}]},
               "lines": [{"id": "l1", "machines": [)" + machine + "]}]}";
   else if (section == "source")
     doc = R"({"lines": [{"id": "l1", "machines": [{"id": "m1", "type": "aoi",
@@ -144,7 +151,7 @@ TEST_CASE("every key the config accepts has its row in docs/CONFIG.md and is wri
   const auto doc = read_doc();
   const auto code = code_sections();
   for (const char* section : {"", "database", "writer", "api", "pollers", "machine", "source",
-                              "broker"}) {
+                              "broker", "token"}) {
     INFO("section '" << section << "'");
     const auto accepted = validator_keys(section);
     REQUIRE(accepted.size() >= 3);

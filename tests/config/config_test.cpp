@@ -211,7 +211,7 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
        "unknown key 'sight' (expected one of: site, database, writer, api, pollers, mqtt, shifts, "
        "run_states, e10, lines)"},
       {"unknown api key", doc_with_top(R"("api": {"prot": 1})"), "/api/prot",
-       "unknown key 'prot' (expected one of: bind, port, query_actors, request_timeout_ms, max_pending, token)"},
+       "unknown key 'prot' (expected one of: bind, port, query_actors, request_timeout_ms, max_pending, token, tokens)"},
       {"unknown machine key", doc_with_machines(machine_json(kHttpSource, R"(, "interval": 5)")),
        m0 + "/interval", "unknown key 'interval'"},
       {"unknown source key", doc_with_machines(machine_json(

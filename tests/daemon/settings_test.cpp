@@ -40,6 +40,7 @@ config::config unusual() {
   c.api.max_pending = 7;
   c.api.query_actors = 3;
   c.api.token = "s3cret";
+  c.api.tokens.push_back({config::api_role::operate, "/etc/edgemes/ops", "ops", "ops-secret"});
   c.pollers.max_backoff_ms = 45'000;
   c.pollers.offline_after_failures = 5;
   return c;
@@ -93,7 +94,14 @@ TEST_CASE("every config field reaches the module settings it configures", "[sett
   CHECK(s.request_timeout_ms == 1111);
   CHECK(s.db_path == "/var/lib/edgemes/x.db");
   CHECK(s.version == "1.2.3");
-  CHECK(s.token == "s3cret");
+  // api.tokens as they are, then the inline api.token with role admin.
+  REQUIRE(s.tokens.size() == 2);
+  CHECK(s.tokens[0].role == config::api_role::operate);
+  CHECK(s.tokens[0].name == "ops");
+  CHECK(s.tokens[0].token == "ops-secret");
+  CHECK(s.tokens[1].role == config::api_role::admin);
+  CHECK(s.tokens[1].name == "api.token");
+  CHECK(s.tokens[1].token == "s3cret");
   CHECK(s.http_threads == api::http_threads_for(3, 7));
   CHECK(s.db_options.cache_size_kib == 567);  // the backup reads like a reader
   REQUIRE(s.plant);

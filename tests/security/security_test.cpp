@@ -2,7 +2,9 @@
 // address and its warning, read-only query connections, and the request
 // size and row limits — each against a real daemon over 127.0.0.1.
 #include "tests/e2e/e2e_support.hpp"
+#include "tests/security/security_support.hpp"
 
+#include "api/auth.hpp"
 #include "api/server.hpp"
 #include "storage/reader.hpp"
 
@@ -37,32 +39,6 @@ std::string write_config(const temp_dir& dir, const json& cfg) {
   auto path = dir.file("sec.json");
   write_file(path, cfg.dump(2));
   return path;
-}
-
-struct reply {
-  int status = 0;
-  std::string www_authenticate;
-  json doc;
-};
-
-reply request(int port, const std::string& method, const std::string& target,
-              const httplib::Headers& headers) {
-  httplib::Client cli("127.0.0.1", port);
-  cli.set_read_timeout(30, 0);
-  httplib::Result res{nullptr, httplib::Error::Unknown};
-  if (method == "GET")
-    res = cli.Get(target.c_str(), headers);
-  else if (method == "HEAD")
-    res = cli.Head(target.c_str(), headers);
-  else
-    res = cli.Post(target.c_str(), headers, "", "application/json");
-  reply out;
-  if (!res)
-    return out;
-  out.status = res->status;
-  out.www_authenticate = res->get_header_value("WWW-Authenticate");
-  out.doc = json::parse(res->body, nullptr, false);
-  return out;
 }
 
 // A daemon started as `edgemes run` whose health answers with `headers`.

@@ -222,6 +222,31 @@ export const STATE_RGB = {
   other: 'rgb(59, 130, 246)',
 };
 
+// The colours style.css must give each SEMI E10 class of the machine view's
+// timeline (rgb() as getComputedStyle reports the background colour; OFFLINE
+// is hatched on top of its black).
+export const E10_RGB = {
+  PRD: 'rgb(16, 185, 129)',
+  SBY: 'rgb(240, 228, 66)',
+  ENG: 'rgb(0, 114, 178)',
+  SDT: 'rgb(192, 132, 252)',
+  UDT: 'rgb(220, 38, 38)',
+  NST: 'rgb(75, 85, 99)',
+  OFFLINE: 'rgb(0, 0, 0)',
+  unmapped: 'rgb(249, 115, 22)',
+};
+
+// Starts a program (e.g. edgemes-sim) with its output in `log`; it is killed on every way out.
+export function startProcess(bin, argv, log) {
+  const out = fs.openSync(log, 'a');
+  const child = spawn(bin, argv, { stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  onCleanup(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return child;
+}
+
 // Which colour a machine of /api/v1/floor must show.
 export function expectedClass(m) {
   if (m.status === 'offline') return 'offline';

@@ -10,7 +10,7 @@ namespace edgemes::sim {
 
 namespace {
 
-constexpr std::array<std::pair<fault, const char*>, 9> names{{
+constexpr std::array<std::pair<fault, const char*>, 10> names{{
     {fault::none, "none"},
     {fault::slow, "slow"},
     {fault::http500, "http500"},
@@ -20,6 +20,7 @@ constexpr std::array<std::pair<fault, const char*>, 9> names{{
     {fault::huge, "huge"},
     {fault::wrong_type, "wrong_type"},
     {fault::flap, "flap"},
+    {fault::down, "down"},
 }};
 
 bool has_array_index(const std::string& pointer) {
@@ -64,7 +65,7 @@ const char* fault_name(fault f) {
 }
 
 const char* fault_names() {
-  return "none, slow, http500, broken_json, reset, missing_fields, huge, wrong_type, flap";
+  return "none, slow, http500, broken_json, reset, missing_fields, huge, wrong_type, flap, down";
 }
 
 void drop_some_fields(nlohmann::json& doc, const std::string& type) {
@@ -77,6 +78,11 @@ void stringify_some_fields(nlohmann::json& doc, const std::string& type) {
   for (const auto& p : victims(type))
     if (doc.contains(p))
       doc.at(p) = doc.at(p).dump();
+}
+
+void shape_state(nlohmann::json& doc, fault mode) {
+  if (mode == fault::down)
+    doc["state"] = "DOWN";
 }
 
 } // namespace edgemes::sim

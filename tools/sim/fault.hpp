@@ -20,6 +20,7 @@ enum class fault {
   huge,            // valid JSON of about 12 MiB
   wrong_type,      // some standard metric numbers sent as strings
   flap,            // alternates: valid reply, HTTP 500, valid reply, ...
+  down,            // valid reply whose state is DOWN (the model runs on underneath)
 };
 
 std::optional<fault> parse_fault(const std::string& name);
@@ -30,5 +31,9 @@ const char* fault_names();  // "none, slow, ..." for help and error texts
 // turns into strings: every second one whose pointer has no array index.
 void drop_some_fields(nlohmann::json& doc, const std::string& type);
 void stringify_some_fields(nlohmann::json& doc, const std::string& type);
+
+// What `mode` makes of a valid reply's state: `down` reports DOWN, any other
+// mode leaves the model's state.
+void shape_state(nlohmann::json& doc, fault mode);
 
 } // namespace edgemes::sim

@@ -102,7 +102,9 @@ nlohmann::json server::modbus_reply(size_t index, bool fresh, fault& mode, bool&
     if (mode == fault::flap)
       failing = (m.flap_count++ % 2) == 1;
   }
-  return m.last;
+  nlohmann::json reply = m.last;
+  shape_state(reply, mode);
+  return reply;
 }
 
 server::machine* server::find(const std::string& id) {
@@ -187,6 +189,9 @@ void server::status(machine& m, httplib::Response& res) {
   case fault::flap:
     if (flap_bad)
       return error_reply(res, 500, "simulated controller fault (flapping)");
+    return send_json(m, seq, doc.dump(), res);
+  case fault::down:
+    shape_state(doc, mode);
     return send_json(m, seq, doc.dump(), res);
   case fault::missing_fields:
     drop_some_fields(doc, type);
