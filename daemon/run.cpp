@@ -243,7 +243,8 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
   const bool mqtt_started =
       start_mqtt(sys, cfg, plans, store->bindings, r.writer, gauge, r.pollers, r.mqtt);
 
-  api::server http{r.queries, gauge, server_settings(cfg, query_actors, EDGEMES_VERSION)};
+  api::server http{r.queries, gauge, server_settings(cfg, query_actors, EDGEMES_VERSION),
+                   r.writer};
   std::string bind_error;
   bool serving = mqtt_started && http.bind(&bind_error);
   if (serving) {
