@@ -52,7 +52,7 @@ struct running_daemon {
   temp_dir dir;
   int port = free_port();
   std::string cfg = mes_config(dir, port);
-  std::unique_ptr<process> proc = start_daemon(dir, port, cfg);
+  std::unique_ptr<process> proc = mes::start_daemon(dir, port, cfg);
 };
 
 const std::string small_bom =
@@ -199,7 +199,7 @@ TEST_CASE("a broken BOM answers 422 with every problem's line, column and header
   REQUIRE(r.status == 422);
   CHECK(error_code(r) == "bom_invalid");
   CHECK(error_message(r) == "the BOM has 3 problems; nothing was imported");
-  CHECK(r.doc["error"]["problems"] == json::parse(R"([
+  CHECK(r.doc["error"]["problems"] == json::parse(R"J([
     {"line": 2, "column": 3, "header": "Qty",
      "message": "quantity is 4 but 3 designators are given (R1, R2, R3)",
      "text": "line 2, column 3 (Qty): quantity is 4 but 3 designators are given (R1, R2, R3)"},
@@ -207,7 +207,7 @@ TEST_CASE("a broken BOM answers 422 with every problem's line, column and header
      "text": "line 3, column 2 (Part Number): empty part number"},
     {"line": 4, "column": 1, "header": "Designator",
      "message": "duplicate designator R2: it is also on line 2",
-     "text": "line 4, column 1 (Designator): duplicate designator R2: it is also on line 2"}])"));
+     "text": "line 4, column 1 (Designator): duplicate designator R2: it is also on line 2"}])J"));
   CHECK(r.doc["error"]["problems_omitted"] == 0);
 
   // Header names and the separator from the query string: a German ERP's file.
@@ -257,7 +257,7 @@ TEST_CASE("a 10 000-line BOM imports whole and reads back item for item", "[e2e]
   CHECK(r.doc["items"] == 10000);
   CHECK(r.doc["components"] == 10000);
   std::cout << "[mes] 10 000-line BOM (" << csv.size() << " bytes) imported over HTTP in " << ms
-            << " ms (not asserted: tools/bench/bom_import.sh measures it)\n";
+            << " ms (not asserted: tools/bench/run-bom-import.sh measures it)\n";
   auto bom = get(d.port, "/api/v1/products/big/bom");
   REQUIRE(bom.status == 200);
   REQUIRE(bom.doc["bom"].size() == 10000);
@@ -422,7 +422,7 @@ TEST_CASE("the CLI checks a BOM locally, says when no daemon runs, and imports a
   CHECK_THAT(absent.output, Catch::Contains("nothing was written"));
   CHECK(run_cli(dir, {"import-bom", "--config", cfg, good}).code == 2);  // no --product
 
-  auto daemon = start_daemon(dir, port, cfg);
+  auto daemon = mes::start_daemon(dir, port, cfg);
   auto wrong = run_cli(dir, {"import-bom", "--config", dir.file("other.json"), "--product", "p1",
                              good});
   CHECK(wrong.code == 2);  // no such config

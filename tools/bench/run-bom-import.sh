@@ -46,7 +46,7 @@ PY
 port=$(free_port)
 {
   printf '{"site":"bench","database":{"path":"%s/bom.db"},\n' "$out"
-  printf ' "api":{"bind":"127.0.0.1","port":%d,"token":"bench-token"},\n' "$port"
+  printf ' "api":{"bind":"127.0.0.1","port":%d,"token":"bench-token-0123456789"},\n' "$port"
   printf ' "lines":[{"id":"l1","machines":['
   sep=""
   for ((i = 1; i <= machines; i++)); do
@@ -59,7 +59,7 @@ port=$(free_port)
 "$build/bin/edgemes" run --config "$out/bom.json" >"$out/edgemes.log" 2>&1 &
 bench_pids+=("$!")
 deadline=$((SECONDS + 60))
-until curl -fsS -o /dev/null -H 'Authorization: Bearer bench-token' "http://127.0.0.1:$port/api/v1/health"; do
+until curl -fsS -o /dev/null -H 'Authorization: Bearer bench-token-0123456789' "http://127.0.0.1:$port/api/v1/health"; do
   ((SECONDS < deadline)) || { echo "run-bom-import: daemon not up" >&2; exit 1; }
   sleep 0.2
 done
@@ -71,7 +71,7 @@ for shape in single ranges; do
   : >"$out/$shape.times"
   for ((r = 1; r <= reps; r++)); do
     t=$(curl -sS -o "$out/reply.json" -w '%{http_code} %{time_total}' \
-      -H 'Authorization: Bearer bench-token' -H 'Content-Type: text/csv' \
+      -H 'Authorization: Bearer bench-token-0123456789' -H 'Content-Type: text/csv' \
       --data-binary @"$out/$shape.csv" "http://127.0.0.1:$port/api/v1/products/$shape/bom")
     [[ ${t%% *} == 201 ]] || { echo "run-bom-import: import refused: $t $(cat "$out/reply.json")" >&2; exit 1; }
     ms=$(awk -v s="${t#* }" 'BEGIN {printf "%.0f", s * 1000}')
@@ -80,6 +80,6 @@ for shape in single ranges; do
   done
   echo "$shape: $rows rows, $bytes bytes: median $(median <"$out/$shape.times") ms over $reps imports"
   start=$(date +%s%N)
-  "$build/bin/edgemes" import-bom --config "$out/bom.json" --product "$shape-cli" "$out/$shape.csv" >/dev/null
+  EDGEMES_TOKEN=bench-token-0123456789 "$build/bin/edgemes" import-bom --config "$out/bom.json" --product "$shape-cli" "$out/$shape.csv" >/dev/null
   echo "$shape via edgemes import-bom (local parse + HTTP): $((($(date +%s%N) - start) / 1000000)) ms"
 done
