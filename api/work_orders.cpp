@@ -25,7 +25,9 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 namespace edgemes::api::handlers {
 

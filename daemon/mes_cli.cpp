@@ -9,6 +9,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -170,7 +172,7 @@ struct answer {
   nlohmann::json doc;
 };
 
-std::optional<answer> send(const char* command, const daemon_address& a, const std::string& method,
+std::optional<answer> ask(const char* command, const daemon_address& a, const std::string& method,
                            const std::string& target, const std::string& body = "",
                            const std::string& content_type = "application/json") {
   httplib::Client cli(a.host, a.port);
@@ -289,7 +291,7 @@ int import_bom_command(const std::vector<std::string>& args) {
   if (auto name = cl->get("--name"))
     params.emplace_back("name", *name);
   params.emplace_back("source", std::filesystem::path(path).filename().string());
-  auto r = send(cmd, *where, "POST",
+  auto r = ask(cmd, *where, "POST",
                 "/api/v1/products/" + percent_encode(*product) + "/bom" + query_string(params),
                 bytes, "text/csv");
   if (!r)
@@ -359,18 +361,18 @@ int work_order_command(const std::vector<std::string>& args) {
     return 2;
   std::optional<answer> r;
   if (sub == "create") {
-    r = send(cmd, *where, "POST", "/api/v1/work-orders", body.dump());
+    r = ask(cmd, *where, "POST", "/api/v1/work-orders", body.dump());
   } else if (transition) {
-    r = send(cmd, *where, "POST",
+    r = ask(cmd, *where, "POST",
              "/api/v1/work-orders/" + percent_encode(cl->positional[0]) + "/" + sub, "{}");
   } else if (sub == "show") {
-    r = send(cmd, *where, "GET", "/api/v1/work-orders/" + percent_encode(cl->positional[0]));
+    r = ask(cmd, *where, "GET", "/api/v1/work-orders/" + percent_encode(cl->positional[0]));
   } else {
     std::vector<std::pair<std::string, std::string>> params;
     for (const char* name : {"--line", "--status", "--limit"})
       if (auto v = cl->get(name))
         params.emplace_back(name + 2, *v);
-    r = send(cmd, *where, "GET", "/api/v1/work-orders" + query_string(params));
+    r = ask(cmd, *where, "GET", "/api/v1/work-orders" + query_string(params));
   }
   if (!r)
     return 1;
