@@ -91,7 +91,7 @@ TEST_CASE("kill -9 during a large BOM import, at random moments, leaves each rev
       return mes::post(port, "/api/v1/products/big/bom", csv, "text/csv").status;
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(
-        std::uniform_int_distribution<int64_t>(0, import_ms * 12 / 10)(rng)));
+        std::uniform_int_distribution<int64_t>(0, import_ms * 3 / 2)(rng)));
     daemon->signal(SIGKILL);
     REQUIRE(daemon->wait(5s) == 128 + SIGKILL);
     if (import.get() == 201) {
