@@ -19,6 +19,11 @@
 //               (query_reply)                         the reply comes back through the
 //                                                     job's reply_slot, not by message
 //   query_pool  exit(user_shutdown)     query worker  finish the job in hand, quit
+//   HTTP thread write_job               writer        run_write sends it: one MES write
+//               (query_reply)                         (storage/mes.hpp) in its own
+//                                                     transaction, run between telemetry
+//                                                     commits; the reply comes back
+//                                                     through the job's reply_slot
 //
 // Private messages, in no public interface (each declared in its actor's .cpp):
 //   poller      tick                    itself        timer of a non-blocking source
@@ -35,9 +40,9 @@
 // Serialisation: every public message type has an inspect() overload (the
 // storage rows' are in actors/storage_inspect.hpp) and is registered with
 // CAF's type system by register_message_types(), so it can cross a process
-// boundary (caf_io) once an actor lives on another box. read_job alone stays
-// local-only, see there; so do the private poll_outcome (poller.cpp) and
-// incoming (pushed.cpp).
+// boundary (caf_io) once an actor lives on another box. read_job and
+// write_job alone stay local-only, see there; so do the private poll_outcome
+// (poller.cpp) and incoming (pushed.cpp).
 #pragma once
 
 #include "actors/storage_inspect.hpp"
@@ -152,8 +157,27 @@ struct read_job {
   std::shared_ptr<reply_slot> reply_to;  // the worker delivers its reply here
 };
 
+// HTTP thread (run_write, actors/writer.hpp) -> writer: a write to run on the
+// writer's connection, the only write connection, before `deadline`.
+//
+// The writer runs `run` between two telemetry commits inside one BEGIN
+// IMMEDIATE ... COMMIT of its own (storage::writer::write_transaction): the job
+// commits whole or not at all. A reply with status >= 400 (a refusal: an
+// unknown product, an illegal transition) rolls the transaction back, so a
+// refused job writes nothing even if it wrote before deciding. A job still in
+// the mailbox at its deadline is dropped unrun; a running one is not
+// interrupted (a write is short: a 10 000-line BOM takes tens of ms).
+//
+// Local-only like read_job, for the same reasons: code, a steady_clock
+// deadline and a slot a thread of this process waits on.
+struct write_job {
+  std::function<query_reply(storage::writer&)> run;
+  std::chrono::steady_clock::time_point deadline;
+  std::shared_ptr<reply_slot> reply_to;  // the writer delivers its reply here
+};
+
 // The single writer (actors/writer). Its flush timer is not part of this face.
-using writer_actor = caf::typed_actor<caf::reacts_to<poll_report>,
+using writer_actor = caf::typed_actor<caf::reacts_to<poll_report>, caf::reacts_to<write_job>,
                                       caf::replies_to<stop_atom>::with<writer_totals>>;
 
 // One poller per machine (actors/poller). Its timer and poll results are not
@@ -171,3 +195,4 @@ void register_message_types(caf::actor_system_config& cfg);
 } // namespace edgemes::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(edgemes::actors::read_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(edgemes::actors::write_job)

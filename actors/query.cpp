@@ -7,14 +7,7 @@ namespace edgemes::actors {
 
 namespace {
 
-// One job in flight: the slot its reply comes back in, and the worker's
-// verdict on it. The worker writes the verdict before it delivers; the
-// slot's lock orders that before the caller reads it.
-struct pending_job {
-  reply_slot slot;
-  query_outcome outcome = query_outcome::done;
-  std::string detail;
-};
+using detail::pending_job;
 
 // Runs `fn` on the worker's connection within `deadline` and records the
 // outcome in `p`; never throws.
@@ -30,17 +23,7 @@ query_reply run_guarded(storage::reader& db,
     ~clear_deadline() { db.set_deadline(std::chrono::steady_clock::time_point::max()); }
   } guard{db};
   db.set_deadline(deadline);
-  try {
-    return fn(db);
-  } catch (const storage::db_error& e) {
-    p.outcome = e.code() == SQLITE_INTERRUPT ? query_outcome::timeout
-                                             : query_outcome::storage_error;
-    p.detail = e.what();
-  } catch (const std::exception& e) {
-    p.outcome = query_outcome::internal_error;
-    p.detail = e.what();
-  }
-  return {};
+  return detail::guarded(p, [&] { return fn(db); });
 }
 
 struct worker_state {
@@ -109,23 +92,20 @@ query_pool::worker& query_pool::least_busy() {
 
 query_result query_pool::run(read_job job, std::chrono::milliseconds wait) {
   if (stopped_ || workers_.empty())
-    return {query_outcome::stopped, {}, {}};
+    return {query_outcome::stopped, {}, {}, 0};
   if (admitted_->fetch_add(1) >= limit_) {
     --*admitted_;
-    return {query_outcome::overloaded, {}, {}};
+    return {query_outcome::overloaded, {}, {}, 0};
   }
   worker& pick = least_busy();
   ++*pick.load;
-  auto p = std::make_shared<pending_job>();
+  auto p = std::make_shared<detail::pending_job>();
   job.reply_to = std::shared_ptr<reply_slot>(p, &p->slot);
   job.run = [fn = std::move(job.run), deadline = job.deadline, p](storage::reader& db) {
     return run_guarded(db, fn, deadline, *p);
   };
   caf::anon_send(pick.handle, std::move(job));
-  auto reply = p->slot.wait_for(wait);
-  if (!reply)
-    return {query_outcome::timeout, {}, {}};
-  return {p->outcome, std::move(*reply), std::move(p->detail)};
+  return detail::collect(*p, wait);
 }
 
 } // namespace edgemes::actors

@@ -21,6 +21,7 @@
 // Messages (query_actor, one per worker): read_job (reply to its reply_slot).
 #pragma once
 
+#include "actors/job.hpp"
 #include "actors/messages.hpp"
 
 #include <caf/fwd.hpp>
@@ -33,22 +34,6 @@
 #include <vector>
 
 namespace edgemes::actors {
-
-// What became of a job handed to query_pool::run.
-enum class query_outcome {
-  done,            // the job ran: query_result::reply is its own reply
-  overloaded,      // refused at once: workers + max_pending jobs already admitted
-  timeout,         // its deadline passed (queued, interrupted, or no reply within `wait`)
-  stopped,         // the pool is stopping
-  storage_error,   // the job threw storage::db_error; detail is its message
-  internal_error,  // the job threw anything else; detail says what
-};
-
-struct query_result {
-  query_outcome outcome = query_outcome::done;
-  query_reply reply;   // the job's reply when done, empty otherwise
-  std::string detail;  // storage_error, internal_error: the exception's message
-};
 
 class query_pool {
 public:

@@ -328,6 +328,14 @@ writer_impl(writer_impl_actor::stateful_pointer<writer_state> self,
       while (st.pending_samples >= st.settings.max_batch && st.commit_chunk()) {
       }
     },
+    [self](write_job& job) {
+      auto& st = self->state;
+      if (st.closed || !job.run)
+        return;  // stopping: dropped, its caller times out (HTTP stops before the writer)
+      auto reply = job.run(*st.db);  // run_write made it guarded and transactional
+      if (job.reply_to)
+        job.reply_to->deliver(std::move(reply));
+    },
     [self, interval](flush_atom) {
       auto& st = self->state;
       if (st.closed)
@@ -346,6 +354,29 @@ writer_impl(writer_impl_actor::stateful_pointer<writer_state> self,
 }
 
 } // namespace
+
+query_result run_write(const writer_actor& writer, write_job job, std::chrono::milliseconds wait) {
+  if (!writer)
+    return {query_outcome::stopped, {}, {}, 0};
+  auto p = std::make_shared<detail::pending_job>();
+  job.reply_to = std::shared_ptr<reply_slot>(p, &p->slot);
+  job.run = [fn = std::move(job.run), deadline = job.deadline, p](storage::writer& db) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      p->outcome = query_outcome::timeout;  // waited too long behind telemetry commits
+      return query_reply{};
+    }
+    return detail::guarded(*p, [&] {
+      query_reply reply;
+      db.write_transaction([&] {
+        reply = fn(db);
+        return reply.status < 400;  // a refusal writes nothing
+      });
+      return reply;
+    });
+  };
+  caf::anon_send(writer, std::move(job));
+  return detail::collect(*p, wait);
+}
 
 writer_actor spawn_writer(caf::actor_system& sys, std::unique_ptr<storage::writer> db,
                           writer_settings settings, std::shared_ptr<ingest_gauge> gauge) {

@@ -28,18 +28,28 @@
 // - dropped samples (ingest_gauge) are logged with their count at most once
 //   per drop_log_interval_ms while drops continue, and once when they stop.
 //
-// Messages (writer_actor): poll_report (append), stop_atom -> writer_totals
-// (commit everything held, TRUNCATE checkpoint, close, quit). An exit message
-// does the same without the reply. The flush tick is the writer's own timer,
-// private to writer.cpp.
+// Write jobs (write_job, actors/messages.hpp): the MES layer's writes reach
+// the file only here. Each runs when the writer takes it from its mailbox,
+// between two telemetry commits, in a transaction of its own: committed whole
+// when its reply is a success, rolled back when it is a refusal (status >= 400)
+// or when it throws (disk full: the caller gets the db_error's code and message
+// in its query_result). A job waits behind at most the commit in progress and
+// the reports queued before it; one past its deadline is dropped unrun.
+//
+// Messages (writer_actor): poll_report (append), write_job (run, reply on
+// its slot), stop_atom -> writer_totals (commit everything held, TRUNCATE
+// checkpoint, close, quit). An exit message does the same without the reply.
+// The flush tick is the writer's own timer, private to writer.cpp.
 #pragma once
 
 #include "actors/ingest.hpp"
+#include "actors/job.hpp"
 #include "actors/messages.hpp"
 #include "config/config.hpp"
 
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <memory>
 
 namespace edgemes::actors {
@@ -61,6 +71,12 @@ struct writer_settings {
   int64_t retention_idle_ms = 60000;       // pause between passes once caught up
   int64_t drop_log_interval_ms = 5000;     // at most one "dropped" log line per this
 };
+
+// Sends `job` to `writer` and waits at most `wait` for its outcome (see
+// "Write jobs" above; job.deadline is when the writer drops it unrun).
+// Thread-safe; blocks the calling thread, so never call it from a CAF
+// scheduler thread. A null `writer` answers stopped.
+query_result run_write(const writer_actor& writer, write_job job, std::chrono::milliseconds wait);
 
 writer_actor spawn_writer(caf::actor_system& sys, std::unique_ptr<storage::writer> db,
                           writer_settings settings, std::shared_ptr<ingest_gauge> gauge);

@@ -23,12 +23,18 @@
 //   timeout         503 timeout         the query did not finish in time; narrow the range or retry
 //   stopped         503 shutting_down   the daemon is stopping
 //   storage_error   500 storage         the database's message
+//                   507 disk_full       the same, when SQLite's code is SQLITE_FULL
 //   internal_error  500 internal        the exception's message
+//
+// Writes (the MES layer's, actors/writer.hpp run_write) wait on an HTTP thread
+// too, so they count against the same rule; they wait for the one writer
+// instead of a worker, behind at most its commit in progress.
 //
 // Thread-safe: one per server, used by every HTTP thread.
 #pragma once
 
 #include "actors/query.hpp"
+#include "actors/writer.hpp"
 #include "api/errors.hpp"
 
 #include <atomic>
@@ -61,10 +67,21 @@ public:
   query_reply run(actors::query_pool& pool, std::function<query_reply(storage::reader&)> fn,
                   std::chrono::milliseconds timeout);
 
-  // The reply for a query that did not run to its own reply (outcome != done).
-  static query_reply refusal(actors::query_outcome outcome, const std::string& detail);
+  // Runs `fn` as a write job on `writer` (one transaction, actors/messages.hpp
+  // write_job) if the rule admits it, waiting at most `timeout`; returns the
+  // job's own reply or the refusal for its outcome.
+  query_reply write(const actors::writer_actor& writer,
+                    std::function<query_reply(storage::writer&)> fn,
+                    std::chrono::milliseconds timeout);
+
+  // The reply for a job that did not run to its own reply (outcome != done).
+  static query_reply refusal(const actors::query_result& result);
 
 private:
+  // Holds a waiting place while `submit` runs; the refusal when none is free.
+  template <class Submit>
+  query_reply admit(Submit&& submit);
+
   const int max_waiting_;
   std::atomic<int> waiting_{0};  // requests waiting for a query now
 };

@@ -1,6 +1,7 @@
 // api/handlers: one function per route of the table (api/route.hpp).
 // The index lives with the table (routes.cpp), the reads in reads.cpp,
-// /health in health.cpp and the admin backup in admin.cpp.
+// /health in health.cpp, the admin backup in admin.cpp, products and their
+// BOMs in products.cpp, work orders in work_orders.cpp.
 #pragma once
 
 #include "api/route.hpp"
@@ -19,5 +20,17 @@ void states(const api_context& ctx, const request& req, httplib::Response& res);
 void floor(const api_context& ctx, const request& req, httplib::Response& res);
 void floor_sparklines(const api_context& ctx, const request& req, httplib::Response& res);
 void backup(const api_context& ctx, const request& req, httplib::Response& res);
+// products.cpp
+void import_bom(const api_context& ctx, const request& req, httplib::Response& res);
+void products(const api_context& ctx, const request& req, httplib::Response& res);
+void product(const api_context& ctx, const request& req, httplib::Response& res);
+void product_bom(const api_context& ctx, const request& req, httplib::Response& res);
+// work_orders.cpp
+void create_work_order(const api_context& ctx, const request& req, httplib::Response& res);
+void start_work_order(const api_context& ctx, const request& req, httplib::Response& res);
+void pause_work_order(const api_context& ctx, const request& req, httplib::Response& res);
+void complete_work_order(const api_context& ctx, const request& req, httplib::Response& res);
+void work_orders(const api_context& ctx, const request& req, httplib::Response& res);
+void work_order(const api_context& ctx, const request& req, httplib::Response& res);
 
 } // namespace edgemes::api::handlers

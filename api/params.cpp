@@ -129,6 +129,47 @@ bool valid_ident(const std::string& text) {
   return true;
 }
 
+namespace {
+
+std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+std::multimap<std::string, std::string> target_query(const std::string& target) {
+  std::multimap<std::string, std::string> out;
+  const auto q = target.find('?');
+  if (q == std::string::npos)
+    return out;
+  size_t at = q + 1;
+  while (at <= target.size()) {
+    size_t end = target.find('&', at);
+    if (end == std::string::npos)
+      end = target.size();
+    const std::string pair = target.substr(at, end - at);
+    if (!pair.empty()) {
+      const auto eq = pair.find('=');
+      out.emplace(percent_decode(pair.substr(0, eq)),
+                  eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1)));
+    }
+    at = end + 1;
+  }
+  return out;
+}
+
 query_params::query_params(const std::multimap<std::string, std::string>& raw,
                            const std::set<std::string>& allowed) {
   for (const auto& [name, value] : raw) {
@@ -147,6 +188,19 @@ query_params::query_params(const std::multimap<std::string, std::string>& raw,
       return;
     }
   }
+}
+
+std::optional<param_error> int_param(const query_params& q, const char* name, int64_t min,
+                                     int64_t max, int64_t& out) {
+  auto text = q.get(name);
+  if (!text)
+    return std::nullopt;
+  auto v = parse_int(*text, min, max);
+  if (!v)
+    return param_error{name, std::string("bad '") + name + "': expected an integer " +
+                                 std::to_string(min) + ".." + std::to_string(max)};
+  out = *v;
+  return std::nullopt;
 }
 
 std::optional<std::string> query_params::get(const std::string& name) const {

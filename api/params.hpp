@@ -38,6 +38,12 @@ const char* aggregate_name(storage::aggregate agg);
 // True for ids as the config allows them: [A-Za-z0-9_.-]{1,64}.
 bool valid_ident(const std::string& text);
 
+// The parameters of a request target's query string ("/p?a=1&b=x%20y"),
+// percent-decoded ('+' is a space). For POST routes: cpp-httplib also merges
+// a form-encoded body (curl -d's default type) into its parsed parameters,
+// and a body is never a parameter here.
+std::multimap<std::string, std::string> target_query(const std::string& target);
+
 // The query string as parsed by the HTTP layer, checked against `allowed`.
 // Unknown or repeated parameters are errors.
 class query_params {
@@ -51,6 +57,11 @@ private:
   std::map<std::string, std::string> values_;
   std::optional<param_error> error_;
 };
+
+// The optional integer parameter `name` in [min, max] into `out` (left as
+// is when absent); "bad 'limit': expected an integer 1..1000" otherwise.
+std::optional<param_error> int_param(const query_params& q, const char* name, int64_t min,
+                                     int64_t max, int64_t& out);
 
 // A [from, to) range: defaults to the hour before `now_ms`; from < to.
 struct time_range {

@@ -129,12 +129,8 @@ void samples(const api_context& ctx, const request& req, httplib::Response& res)
   if (!metric_request(req, res, id, mq))
     return;
   int64_t limit = 1000;
-  if (auto l = req.params.get("limit")) {
-    auto v = parse_int(*l, 1, 100000);
-    if (!v)
-      return bad_param(res, {"limit", "bad 'limit': expected an integer 1..100000"});
-    limit = *v;
-  }
+  if (auto e = int_param(req.params, "limit", 1, 100000, limit))
+    return bad_param(res, *e);
   ctx.query(res, [id, mq, limit](storage::reader& db) {
     return endpoints::samples(db, id, mq.metric, mq.range, limit);
   });

@@ -11,11 +11,13 @@
 // A handler is a plain function of (context, request, response). It checks
 // what the request carries in the order docs/API.md ("Errors") promises, then
 // answers directly (4xx, /health, the backup) or runs one query through the
-// context (admission, then a query worker). It never touches SQLite itself.
+// context (admission, then a query worker), or one write job (admission, then
+// the writer actor). It never touches SQLite itself.
 #pragma once
 
 #include "actors/ingest.hpp"
 #include "actors/query.hpp"
+#include "actors/writer.hpp"
 #include "api/admission.hpp"
 #include "api/auth.hpp"
 #include "api/params.hpp"
@@ -55,10 +57,18 @@ struct api_context {
   std::mutex& backup_mutex;                // one admin backup at a time
   const token_set& tokens;                 // who may use which route (api/auth.hpp)
   const std::vector<route>& routes;        // the table served (the /api/v1 index lists it)
+  actors::writer_actor writer;             // the one writer (null: writes answer 503)
 
   // Runs `fn` on a query worker as the admission rule allows and sends its
   // reply, or the refusal (api/admission.hpp).
   void query(httplib::Response& res, std::function<query_reply(storage::reader&)> fn) const;
+
+  // Runs `fn` as a write job on the writer — one transaction, rolled back when
+  // its reply is a refusal (>= 400) or it throws (actors/messages.hpp,
+  // write_job) — and sends its reply, or the refusal: 507 disk_full, 500
+  // storage with SQLite's message, 503 (api/admission.hpp). The only way a
+  // handler writes.
+  void write(httplib::Response& res, std::function<query_reply(storage::writer&)> fn) const;
 };
 
 // A request as its handler sees it: the query parameters are already parsed

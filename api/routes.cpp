@@ -41,6 +41,29 @@ const std::vector<route>& route_table() {
       {"GET", "/api/v1/floor/sparklines", {"from", "to", "step_ms", "line"},
        "each configured machine's sparkline metric, averaged into step_ms buckets",
        h::floor_sparklines},
+      {"GET", "/api/v1/products", {}, "every product with its number of BOM revisions",
+       h::products},
+      {"GET", "/api/v1/products/{id}", {}, "one product and its BOM revisions", h::product},
+      {"GET", "/api/v1/products/{id}/bom", {"revision"},
+       "one BOM revision's items (default: the latest)", h::product_bom},
+      {"POST", "/api/v1/products/{id}/bom",
+       {"name", "source", "separator", "designators_header", "part_number_header",
+        "quantity_header", "description_header", "side_header"},
+       "imports a BOM (the CSV is the body) as the product's next revision; all or nothing",
+       h::import_bom},
+      {"GET", "/api/v1/work-orders", {"line", "status", "limit"},
+       "work orders, newest first, with boards counted, progress, rate and ETA", h::work_orders},
+      {"GET", "/api/v1/work-orders/{id}", {},
+       "one work order: runs, boards, progress, rate, ETA and its components", h::work_order},
+      {"POST", "/api/v1/work-orders", {},
+       "creates a work order from JSON {id, product, quantity, line, revision?}",
+       h::create_work_order},
+      {"POST", "/api/v1/work-orders/{id}/start", {},
+       "starts (or resumes) a work order; one running order per line", h::start_work_order},
+      {"POST", "/api/v1/work-orders/{id}/pause", {}, "pauses a running work order",
+       h::pause_work_order},
+      {"POST", "/api/v1/work-orders/{id}/complete", {}, "completes a running or paused work order",
+       h::complete_work_order},
       {"POST", "/api/v1/admin/backup", {},
        "writes a consistent copy of the database into backup_dir (needs an admin token)",
        h::backup, config::api_role::admin},
@@ -69,15 +92,17 @@ config::api_role route::required() const {
 
 void install_routes(httplib::Server& http, const api_context& ctx) {
   for (const route& r : ctx.routes) {
-    auto serve = [&ctx, &r](const httplib::Request& req, httplib::Response& res) {
+    const bool post = std::strcmp(r.method, "POST") == 0;
+    auto serve = [&ctx, &r, post](const httplib::Request& req, httplib::Response& res) {
       verdict v = authorize(ctx.tokens, req.get_header_value("Authorization"), r.required(),
                             std::string(r.method) + " " + r.path);
       if (!v.allowed())
         return refuse(res, v);
-      query_params params(req.params, r.params);
+      // A POST's parameters are its URL's only, never its (form-encoded) body.
+      query_params params(post ? target_query(req.target) : req.params, r.params);
       r.fn(ctx, request{req, params}, res);
     };
-    if (std::strcmp(r.method, "POST") == 0)
+    if (post)
       http.Post(path_regex(r.path), serve);
     else
       http.Get(path_regex(r.path), serve);
@@ -88,6 +113,12 @@ void api_context::query(httplib::Response& res,
                         std::function<query_reply(storage::reader&)> fn) const {
   auto timeout = std::chrono::milliseconds(settings.request_timeout_ms);
   send(res, admit.run(queries, std::move(fn), timeout));
+}
+
+void api_context::write(httplib::Response& res,
+                        std::function<query_reply(storage::writer&)> fn) const {
+  auto timeout = std::chrono::milliseconds(settings.request_timeout_ms);
+  send(res, admit.write(writer, std::move(fn), timeout));
 }
 
 void send(httplib::Response& res, const query_reply& r) {

@@ -10,6 +10,8 @@
 
 #include <httplib.h>
 
+#include <cstdlib>
+#include <regex>
 #include <sstream>
 
 namespace edgemes::api {
@@ -37,12 +39,38 @@ void without_brotli(const httplib::Request& req) {
   it->second = kept;
 }
 
+std::string body_limit_message() {
+  return "request body too large: at most " + std::to_string(max_bom_bytes) +
+         " bytes for a BOM import (POST /api/v1/products/{id}/bom), " +
+         std::to_string(max_body_bytes) + " bytes for any other request";
+}
+
+// The body limit of a request: a BOM import's CSV may be larger than anything else.
+size_t body_limit(const httplib::Request& req) {
+  static const std::regex bom_import("/api/v1/products/[^/]+/bom");
+  return req.method == "POST" && std::regex_match(req.path, bom_import) ? max_bom_bytes
+                                                                        : max_body_bytes;
+}
+
+// 413 when the declared body is over the route's limit; else Unhandled.
+httplib::Server::HandlerResponse within_body_limit(const httplib::Request& req,
+                                                   httplib::Response& res) {
+  // Runs before httplib reads the body: a declared length over the route's
+  // limit is refused without reading a byte of it.
+  const auto length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+  if (length <= body_limit(req))
+    return httplib::Server::HandlerResponse::Unhandled;
+  res.set_header("Connection", "close");  // the unread body must not be taken for a request
+  send_error(res, 413, "payload_too_large", body_limit_message());
+  return httplib::Server::HandlerResponse::Handled;
+}
+
 // The JSON body for a status httplib set itself (no route, request too large).
 void httplib_error(httplib::Response& res) {
   switch (res.status) {
     case 404: return send_error(res, 404, "not_found", "no such endpoint");
     case 414: return send_error(res, 414, "uri_too_long", "request URI too long");
-    case 413: return send_error(res, 413, "payload_too_large", "request body too large");
+    case 413: return send_error(res, 413, "payload_too_large", body_limit_message());
     case 400: return send_error(res, 400, "bad_request", "malformed HTTP request");
     default:
       send_error(res, res.status, "http_" + std::to_string(res.status),
@@ -58,7 +86,7 @@ bool is_loopback(const std::string& bind) {
 
 server::server(std::shared_ptr<actors::query_pool> queries,
                std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings,
-               const std::vector<route>& routes)
+               actors::writer_actor writer, const std::vector<route>& routes)
     : queries_(std::move(queries)), gauge_(std::move(gauge)),
       settings_(std::move(settings)), tokens_(settings_.tokens), routes_(routes),
       admission_(settings_.http_threads),
@@ -67,10 +95,12 @@ server::server(std::shared_ptr<actors::query_pool> queries,
     settings_.plant = std::make_shared<const config::config>();
   context_.reset(new api_context{settings_, settings_.plant, *queries_, admission_, *gauge_,
                                  clock::wall_ms(), requests_, backup_mutex_, tokens_,
-                                 routes_});
+                                 routes_, std::move(writer)});
   auto threads = static_cast<size_t>(std::max(1, settings_.http_threads));
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http_->set_payload_max_length(64 * 1024);
+  // The largest body any route takes; each request's own limit is checked
+  // before its body is read (guard_requests), this bounds chunked bodies.
+  http_->set_payload_max_length(max_bom_bytes);
   http_->set_keep_alive_max_count(1000);
   // cpp-httplib writes a reply in more than one send(): with Nagle on, the
   // second part waits for the client's delayed ACK (~40 ms per keep-alive reply).
@@ -79,6 +109,11 @@ server::server(std::shared_ptr<actors::query_pool> queries,
   // table; then the catch-alls, which answer only what no route took.
   static_site::add_routes(*http_);
   install_routes(*http_, *context_);
+  // A client that asks first (curl does for bodies over 1 MiB) gets the 413
+  // instead of "100 Continue", and never sends the body.
+  http_->set_expect_100_continue_handler([](const httplib::Request& req, httplib::Response& res) {
+    return within_body_limit(req, res) == httplib::Server::HandlerResponse::Handled ? 413 : 100;
+  });
   guard_requests();
   answer_the_rest();
 }
@@ -134,11 +169,11 @@ void server::guard_requests() {
     // The dashboard's files hold no plant data; the page's API calls need a
     // token. Each route checks its own role after this (install_routes).
     if (tokens_.empty() || static_site::is_site_path(req.path))
-      return httplib::Server::HandlerResponse::Unhandled;
+      return within_body_limit(req, res);
     verdict v = authorize(tokens_, req.get_header_value("Authorization"),
                           config::api_role::read, "this API");
     if (v.allowed())
-      return httplib::Server::HandlerResponse::Unhandled;
+      return within_body_limit(req, res);
     refuse(res, v);
     return httplib::Server::HandlerResponse::Handled;
   });
@@ -148,7 +183,8 @@ void server::answer_the_rest() {
   auto not_allowed = [](const httplib::Request& req, httplib::Response& res) {
     res.set_header("Allow", "GET, HEAD");
     send_error(res, 405, "method_not_allowed",
-               "method " + req.method + " not allowed; the API is read-only (GET, HEAD)");
+               "method " + req.method + " not allowed on this path; it answers GET and HEAD "
+               "(the writes are the POST routes listed by GET /api/v1)");
   };
   http_->Post(".*", not_allowed);
   http_->Put(".*", not_allowed);

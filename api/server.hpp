@@ -32,6 +32,7 @@
 
 #include "actors/ingest.hpp"
 #include "actors/query.hpp"
+#include "actors/writer.hpp"
 #include "api/admission.hpp"
 #include "api/auth.hpp"
 #include "api/route.hpp"
@@ -98,16 +99,24 @@ struct server_settings {
 // More header fields than this answer 431 (httplib 0.11 has no count limit).
 constexpr size_t max_header_fields = 100;
 
+// Request bodies: a BOM import's CSV (POST /api/v1/products/{id}/bom) up to
+// max_bom_bytes — the CLI's local check and the CSV parser use the same
+// limit — every other body up to max_body_bytes; more answers 413 before the
+// body is read. So each HTTP thread holds at most one body of 4 MiB.
+constexpr size_t max_bom_bytes = size_t{4} << 20;
+constexpr size_t max_body_bytes = size_t{64} << 10;
+
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback(const std::string& bind);
 
 class server {
 public:
   // Serves `routes` (the API's own table unless a test brings one);
-  // REQUIRES: `routes` outlives the server.
+  // REQUIRES: `routes` outlives the server. `writer`: where write jobs go (the
+  // MES routes); null = those answer 503.
   server(std::shared_ptr<actors::query_pool> queries,
          std::shared_ptr<actors::ingest_gauge> gauge, server_settings settings,
-         const std::vector<route>& routes = route_table());
+         actors::writer_actor writer = {}, const std::vector<route>& routes = route_table());
   ~server();  // stop()
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -121,7 +130,7 @@ public:
   void stop();
 
 private:
-  void guard_requests();   // header count, token, brotli: before any route
+  void guard_requests();   // header count, token, brotli, body size: before any route
   void answer_the_rest();  // 405s, httplib's own errors and exceptions as JSON
 
   std::shared_ptr<actors::query_pool> queries_;

@@ -1,7 +1,9 @@
 // edgemes: the command line. `run` serves, `check-config` validates,
-// `backup` copies the database consistently while the daemon runs.
+// `backup` copies the database consistently while the daemon runs;
+// `import-bom` and `work-order` ask a running daemon to write (daemon/mes_cli).
 #include "adapters/sim_model.hpp"
 #include "config/config.hpp"
+#include "daemon/mes_cli.hpp"
 #include "daemon/run.hpp"
 #include "daemon/settings.hpp"
 #include "daemon/sources.hpp"
@@ -25,6 +27,10 @@ usage:
   edgemes run [--config FILE] [options]   poll the machines, store, serve the API
   edgemes check-config FILE               validate a config; exit 1 on any problem
   edgemes backup [--config FILE] OUT.db   consistent copy of the database, safe while running
+  edgemes import-bom --config FILE --product P [--name N] BOM.csv
+                                          import a BOM revision through the running daemon
+  edgemes work-order create|start|pause|complete|show|list --config FILE ...
+                                          work orders, through the running daemon
   edgemes --version
   edgemes <command> --help
 
@@ -265,6 +271,10 @@ int main(int argc, char** argv) {
     return check_config(args);
   if (cmd == "backup")
     return backup(args);
+  if (cmd == "import-bom")
+    return edgemes::daemon::import_bom_command(args);
+  if (cmd == "work-order")
+    return edgemes::daemon::work_order_command(args);
   std::cerr << "edgemes: unknown command '" << cmd << "'\n" << usage_main;
   return 2;
 }

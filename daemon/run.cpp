@@ -245,7 +245,7 @@ int run(config::config cfg, const std::string& origin, const run_overrides& over
 
   auto settings = server_settings(cfg, query_actors, EDGEMES_VERSION);
   settings.brokers = [&mqtt = r.mqtt] { return broker_statuses(mqtt); };  // http stops first
-  api::server http{r.queries, gauge, std::move(settings)};
+  api::server http{r.queries, gauge, std::move(settings), r.writer};
   std::string bind_error;
   bool serving = mqtt_started && http.bind(&bind_error);
   if (serving) {

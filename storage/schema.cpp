@@ -1,4 +1,4 @@
-// storage/schema: the layout of the telemetry file, version 4.
+// storage/schema: the layout of the telemetry file, version 5.
 //
 //   lines(id, ident UNIQUE, name)
 //   machines(id, line_id -> lines, ident UNIQUE, name, type, adapter,
@@ -9,6 +9,18 @@
 //   chunks(start, machine_id -> machines, polls, data) PK (start, machine_id)
 //   ingest_log(id, data)                             rowid table, commit order
 //   compaction(one = 1, window_ms, boundary, generation)   one row
+//   products(id, ident UNIQUE, name, created_ms)
+//   bom_revisions(id, product_id -> products CASCADE, revision, imported_ms,
+//                 source, items, components)      UNIQUE (product_id, revision)
+//   bom_items(revision_id -> bom_revisions CASCADE, position, part_number,
+//             quantity, designators, description, side, csv_line)
+//                                                    PK (revision_id, position)
+//   work_orders(id, ident UNIQUE, product_id -> products RESTRICT,
+//               bom_revision_id -> bom_revisions RESTRICT,
+//               line_id -> lines CASCADE, quantity, status, created_ms,
+//               completed_ms)         at most one 'running' per line (index)
+//   work_order_runs(work_order_id -> work_orders CASCADE, start_ms, end_ms)
+//                                                    PK (work_order_id, start_ms)
 //   VIEW samples(machine, metric, ts, value)
 //   VIEW samples_10s(machine, metric, ts, count, sum, min, max, last)
 //
@@ -58,12 +70,26 @@
 //   samples_10s groups samples into 10 s buckets (it replaced the rollup
 //   table of versions 2 and 3: the daemon aggregates chunks as it decodes).
 //
+// The MES tables (version 5, docs/MES.md) cascade like lines -> machines ->
+// telemetry: a product owns its BOM revisions, a revision its items, a work
+// order its runs. A BOM import is one transaction that adds the next revision
+// (1, 2, ...) with all its items, so a revision has every item or does not
+// exist. A work order points at the revision it was created with: a
+// re-import adds a revision and never touches an old one. Deleting a product
+// or a revision that a work order uses is REFUSED (ON DELETE RESTRICT): an
+// order's components are counted from its revision, so it must outlive
+// neither; a product without orders goes with all its revisions and items.
+// A line's orders go with the line. `work_orders_running` (a partial unique
+// index) makes a second running order on one line a constraint error, whatever
+// the code above it does.
+//
 // Versioning: PRAGMA user_version is the schema version; 0 means a new file.
 // A migration from version n to n+1 is appended to `migrations` and runs in
 // the same transaction as the version bump, so a file is always at a version
 // (a kill -9 during a migration leaves the old version; the next start runs
 // it again). Version 4 converts version 3's telemetry rows into chunks (and
 // the newest window into the log) and drops telemetry and telemetry_10s.
+// Version 5 adds the MES tables and rewrites nothing.
 #include "storage/schema.hpp"
 
 #include "storage/chunk.hpp"
@@ -222,6 +248,60 @@ CREATE VIEW samples_10s(machine, metric, ts, count, sum, min, max, last) AS
    GROUP BY machine, metric, b;
 )sql";
 
+// Version 5: the MES layer's products, BOMs and work orders (see the top of
+// this file). Units: *_ms are unix ms; quantities are whole units.
+const char* const schema_v5 = R"sql(
+CREATE TABLE products(
+  id         INTEGER PRIMARY KEY,
+  ident      TEXT NOT NULL UNIQUE,   -- the API's and the CLI's product id
+  name       TEXT NOT NULL,          -- default: ident
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE bom_revisions(
+  id          INTEGER PRIMARY KEY,
+  product_id  INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+  revision    INTEGER NOT NULL CHECK(revision > 0),  -- 1, 2, ... per product, one per import
+  imported_ms INTEGER NOT NULL,
+  source      TEXT NOT NULL,         -- the imported file's name ('' = not given)
+  items       INTEGER NOT NULL,      -- rows of bom_items
+  components  INTEGER NOT NULL,      -- sum of their quantities
+  UNIQUE(product_id, revision)
+);
+CREATE TABLE bom_items(
+  revision_id INTEGER NOT NULL REFERENCES bom_revisions(id) ON DELETE CASCADE,
+  position    INTEGER NOT NULL,      -- 1-based, file order
+  part_number TEXT NOT NULL,
+  quantity    INTEGER NOT NULL CHECK(quantity > 0),
+  designators TEXT NOT NULL,         -- space-separated, expanded; '' = not placed by a machine
+  description TEXT NOT NULL,
+  side        TEXT NOT NULL CHECK(side IN ('', 'top', 'bottom')),
+  csv_line    INTEGER NOT NULL,      -- the item's line in the imported file
+  PRIMARY KEY(revision_id, position)
+) WITHOUT ROWID;
+CREATE TABLE work_orders(
+  id              INTEGER PRIMARY KEY,
+  ident           TEXT NOT NULL UNIQUE,
+  product_id      INTEGER NOT NULL REFERENCES products(id) ON DELETE RESTRICT,
+  bom_revision_id INTEGER NOT NULL REFERENCES bom_revisions(id) ON DELETE RESTRICT,
+  line_id         INTEGER NOT NULL REFERENCES lines(id) ON DELETE CASCADE,
+  quantity        INTEGER NOT NULL CHECK(quantity > 0),  -- boards to make
+  status          TEXT NOT NULL DEFAULT 'created'
+                  CHECK(status IN ('created', 'running', 'paused', 'completed')),
+  created_ms      INTEGER NOT NULL,
+  completed_ms    INTEGER            -- NULL until completed
+);
+CREATE UNIQUE INDEX work_orders_running ON work_orders(line_id) WHERE status = 'running';
+CREATE INDEX work_orders_by_line ON work_orders(line_id, status);
+CREATE INDEX work_orders_by_product ON work_orders(product_id);
+CREATE INDEX work_orders_by_revision ON work_orders(bom_revision_id);
+CREATE TABLE work_order_runs(
+  work_order_id INTEGER NOT NULL REFERENCES work_orders(id) ON DELETE CASCADE,
+  start_ms      INTEGER NOT NULL,
+  end_ms        INTEGER CHECK(end_ms IS NULL OR end_ms >= start_ms),  -- NULL while running
+  PRIMARY KEY(work_order_id, start_ms)
+) WITHOUT ROWID;
+)sql";
+
 // The v3 -> v4 move of the telemetry rows (to_chunks): its statements and the
 // buffers reused across machines and windows.
 class telemetry_move {
@@ -358,6 +438,7 @@ const migration migrations[] = {
     {schema_v2, nullptr},
     {schema_v3, nullptr},
     {schema_v4, to_chunks},
+    {schema_v5, nullptr},
 };
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version,
               "one migration per schema version");

@@ -366,6 +366,20 @@ int64_t writer::wal_size_bytes() const {
   return ec ? 0 : static_cast<int64_t>(size);
 }
 
+void writer::write_transaction(const std::function<bool()>& fn) {
+  detail::exec(db_, "BEGIN IMMEDIATE", "write job: begin");
+  try {
+    const bool commit = fn();
+    detail::exec(db_, commit ? "COMMIT" : "ROLLBACK",
+                 commit ? "write job: commit" : "write job: roll back");
+  } catch (...) {
+    // Some errors (SQLITE_FULL, SQLITE_IOERR) already rolled back.
+    if (!sqlite3_get_autocommit(db_))
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
 void writer::close() {
   if (!db_)
     return;

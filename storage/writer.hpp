@@ -232,6 +232,14 @@ public:
   // Size of the -wal file in bytes (0 when absent).
   int64_t wal_size_bytes() const;
 
+  // Runs `fn` inside one BEGIN IMMEDIATE ... COMMIT on this connection: the
+  // MES layer's writes (storage/mes.hpp), one write job each. `fn` returns
+  // true to commit, false to roll back (a refusal writes nothing). When `fn`
+  // or COMMIT throws, the transaction is rolled back and the exception goes
+  // on. REQUIRES: no transaction open (between commits, as the writer actor
+  // runs it).
+  void write_transaction(const std::function<bool()>& fn);
+
   // Writes the statuses held back, final TRUNCATE checkpoint, then close.
   // Idempotent. Throws on failure.
   void close();

@@ -92,12 +92,19 @@ TEST_CASE("each refusal reason has one status, code and message", "[api][admissi
       {query_outcome::internal_error, 500, "internal", "disk I/O error"},
   };
   for (const auto& r : rows) {
-    auto reply = api::admission::refusal(r.outcome, "disk I/O error");
+    auto reply = api::admission::refusal({r.outcome, {}, "disk I/O error", SQLITE_IOERR});
     INFO(reply.body);
     CHECK(reply.status == r.status);
     CHECK(code_of(reply) == r.code);
     CHECK(message_of(reply) == r.message);
   }
+  // A full disk (a write job's COMMIT) is its own reply, with SQLite's message.
+  auto full = api::admission::refusal(
+      {query_outcome::storage_error, {}, "write job: commit: database or disk is full",
+       SQLITE_FULL});
+  CHECK(full.status == 507);
+  CHECK(code_of(full) == "disk_full");
+  CHECK_THAT(message_of(full), Catch::StartsWith("write job: commit: database or disk is full"));
 }
 
 TEST_CASE("an admitted query answers its own reply", "[api][admission]") {

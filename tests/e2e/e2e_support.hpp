@@ -123,15 +123,18 @@ inline std::unique_ptr<process> start_sim(const temp_dir& dir, int port,
   return p;
 }
 
-// Starts `edgemes run --config FILE` and waits until /api/v1/health answers.
+// Starts `edgemes run --config FILE` and waits until /api/v1/health answers
+// (`healthy`, for a daemon with a token: until it says so).
 inline std::unique_ptr<process> start_daemon(const temp_dir& dir, int port,
                                              const std::string& config_path,
-                                             const std::string& log_name = "edgemes.log") {
+                                             const std::string& log_name = "edgemes.log",
+                                             std::function<bool()> healthy = {}) {
+  if (!healthy)
+    healthy = [port] { return http_get(port, "/api/v1/health").status == 200; };
   auto p = std::make_unique<process>(
       std::vector<std::string>{binary("edgemes"), "run", "--config", config_path},
       dir.file(log_name));
-  bool up = wait_until([&] { return http_get(port, "/api/v1/health").status == 200 || !p->running(); },
-                       std::chrono::seconds(15));
+  bool up = wait_until([&] { return healthy() || !p->running(); }, std::chrono::seconds(15));
   INFO(p->log());
   REQUIRE(up);
   REQUIRE(p->running());

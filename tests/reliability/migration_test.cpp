@@ -5,6 +5,7 @@
 // times with the same rows shifted back in time, so that the migration takes
 // long enough to be killed in the middle.
 #include "storage/codec.hpp"
+#include "storage/database.hpp"
 #include "tests/reliability/rel_support.hpp"
 
 #include <csignal>
@@ -107,8 +108,8 @@ TEST_CASE("kill -9 in the middle of the v3 to v4 migration loses nothing and the
     REQUIRE(daemon.wait(5s) == 128 + SIGKILL);
     const int64_t version = user_version(path);
     INFO("round " << round << ": version " << version << " after the kill");
-    REQUIRE((version == 3 || version == 4));
-    if (version == 4) {
+    REQUIRE((version == 3 || version == edgemes::storage::schema_version));
+    if (version == edgemes::storage::schema_version) {
       // The migration finished before the kill: start over from the version 3 file.
       for (const char* ext : {"-wal", "-shm"})
         std::filesystem::remove(path + ext);
@@ -129,7 +130,7 @@ TEST_CASE("kill -9 in the middle of the v3 to v4 migration loses nothing and the
   daemon->signal(SIGTERM);
   REQUIRE(daemon->wait(15s) == 0);
   ro_db db(path);
-  REQUIRE(db.integer("PRAGMA user_version") == 4);
+  REQUIRE(db.integer("PRAGMA user_version") == edgemes::storage::schema_version);
   REQUIRE(db.integrity() == "ok");
   REQUIRE(db.integer(polls_stored_twice) == 0);
   sqlite3_stmt* s = nullptr;

@@ -70,7 +70,7 @@ public:
     auto pool = std::make_shared<edgemes::actors::query_pool>(
         sys_, std::vector<std::unique_ptr<edgemes::storage::reader>>{}, 1);
     server_ = std::make_unique<api::server>(pool, std::make_shared<edgemes::actors::ingest_gauge>(1),
-                                            s, test_routes());
+                                            s, edgemes::actors::writer_actor{}, test_routes());
     std::string error;
     REQUIRE(server_->bind(&error));
     server_->start();

@@ -1,6 +1,7 @@
 #include "tests/storage/fixture.hpp"
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <tuple>
@@ -9,15 +10,16 @@ using namespace edgemes::storage;
 using namespace edgemes::storage::test;
 using edgemes::test::temp_dir;
 
-TEST_CASE("a new file gets schema version 4 with every table and the samples views",
+TEST_CASE("a new file gets schema version 5 with every table and the samples views",
           "[storage][schema]") {
   temp_dir dir;
   auto w = writer::open(dir.file("edge.db"), options{});
   sqlite3* db = w->handle();
   CHECK(query_int(db, "PRAGMA user_version") == schema_version);
-  CHECK(schema_version == 4);
+  CHECK(schema_version == 5);
   for (const char* table : {"lines", "machines", "metrics", "chunks", "ingest_log", "compaction",
-                            "state_changes"}) {
+                            "state_changes", "products", "bom_revisions", "bom_items",
+                            "work_orders", "work_order_runs"}) {
     INFO(table);
     CHECK(query_int(db, std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
                                     "name='") + table + "'") == 1);
@@ -103,20 +105,24 @@ TEST_CASE("a file written by a newer build is refused by writer and reader with 
   writer::open(path, options{})->close();
   {
     raw_db raw(path);
-    raw.exec("PRAGMA user_version=5");
+    raw.exec("PRAGMA user_version=" + std::to_string(schema_version + 1));
   }
   try {
     writer::open(path, options{});
     FAIL("writer opened a newer file");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("database schema version 5 is newer than this build (4)"));
+    CHECK_THAT(e.what(), Catch::Contains("database schema version " + std::to_string(schema_version + 1) +
+                                          " is newer than this build (" +
+                                          std::to_string(schema_version) + ")"));
     CHECK_THAT(e.what(), Catch::Contains(path));
   }
   try {
     reader::open(path, options{});
     FAIL("reader opened a newer file");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("database schema version 5 is newer than this build (4)"));
+    CHECK_THAT(e.what(), Catch::Contains("database schema version " + std::to_string(schema_version + 1) +
+                                          " is newer than this build (" +
+                                          std::to_string(schema_version) + ")"));
   }
 }
 
@@ -272,11 +278,11 @@ TEST_CASE("a version 3 file written by the previous release is migrated in place
         samples += std::isfinite(x) ? 1 : 0;
   REQUIRE(samples == 2906);
   REQUIRE_THROWS_WITH(reader::open(path, options{}),
-                      Catch::Contains("schema version 3 is not this build's (4)"));
+                      Catch::Contains("schema version 3 is not this build's (5)"));
 
   auto w = writer::open(path, options{});
   sqlite3* db = w->handle();
-  CHECK(query_int(db, "PRAGMA user_version") == 4);
+  CHECK(query_int(db, "PRAGMA user_version") == schema_version);
   CHECK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('telemetry', "
                       "'telemetry_10s')") == 0);
   CHECK(query_int(db, "SELECT count(*) FROM samples") == samples);
@@ -371,4 +377,76 @@ TEST_CASE("the stock sqlite3 shell reads every sample of a file through the samp
     REQUIRE(std::strtod(value.c_str(), nullptr) == it->second);
   }
   CHECK(rows == want.size());
+}
+
+namespace {
+
+// Every sample of a file as "machine metric ts value-bits", read through the
+// samples view (chunks and ingest log alike).
+std::vector<std::string> all_samples(sqlite3* db) {
+  std::vector<std::string> out;
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT machine, metric, ts, value FROM samples "
+                                 "ORDER BY machine, metric, ts", -1, &s, nullptr) == SQLITE_OK);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    const double v = sqlite3_column_double(s, 3);
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    std::ostringstream row;
+    row << sqlite3_column_text(s, 0) << ' ' << sqlite3_column_text(s, 1) << ' '
+        << sqlite3_column_int64(s, 2) << ' ' << bits;
+    out.push_back(row.str());
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a version 4 file written by the current release gains the MES tables, every sample "
+          "kept", "[storage][schema]") {
+  temp_dir dir;
+  const std::string path = dir.file("v4.db");
+  std::filesystem::copy_file(EDGEMES_SOURCE_DIR "/tests/storage/data/v4-factory.db", path);
+  std::vector<std::string> before;
+  {
+    raw_db raw(path);
+    REQUIRE(query_int(raw.get(), "PRAGMA user_version") == 4);
+    before = all_samples(raw.get());
+  }
+  REQUIRE(before.size() == 3052);
+  REQUIRE_THROWS_WITH(reader::open(path, options{}),
+                      Catch::Contains("schema version 4 is not this build's (5)"));
+
+  int from = 0, to = 0;
+  layout_options layout;
+  layout.before_migration = [&](int f, int t) {
+    from = f;
+    to = t;
+  };
+  auto w = writer::open(path, options{}, layout);
+  CHECK(from == 4);
+  CHECK(to == 5);
+  sqlite3* db = w->handle();
+  CHECK(query_int(db, "PRAGMA user_version") == 5);
+  for (const char* table : {"products", "bom_revisions", "bom_items", "work_orders",
+                            "work_order_runs"}) {
+    INFO(table);
+    CHECK(query_int(db, std::string("SELECT count(*) FROM ") + table) == 0);
+  }
+  CHECK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND "
+                      "name='work_orders_running' AND sql LIKE '%WHERE status = ''running''%'") ==
+        1);
+  CHECK(all_samples(db) == before);
+  CHECK(query_int(db, "SELECT count(*) FROM state_changes") == 6);
+  CHECK(query_int(db, "SELECT count(*) FROM chunks") == 15);
+  CHECK(query_int(db, "SELECT count(*) FROM ingest_log") == 22);
+  CHECK(query_text(db, "PRAGMA integrity_check") == "ok");
+  CHECK(query_text(db, "PRAGMA foreign_key_check") == "");
+  w->close();
+  // Reopened: nothing to migrate, readers accept it.
+  from = 0;
+  w = writer::open(path, options{}, layout);
+  CHECK(from == 0);
+  CHECK_NOTHROW(reader::open(path, options{}));
 }
