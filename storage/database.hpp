@@ -69,6 +69,6 @@ heap_stats sqlite_heap();
 void set_sqlite_heap_limit(int64_t bytes);
 
 // The schema version this build writes (PRAGMA user_version).
-constexpr int schema_version = 4;
+constexpr int schema_version = 5;
 
 } // namespace edgemes::storage

@@ -9,15 +9,15 @@ using namespace edgemes::storage;
 using namespace edgemes::storage::test;
 using edgemes::test::temp_dir;
 
-TEST_CASE("a new file gets schema version 4 with every table and the samples views",
+TEST_CASE("a new file gets schema version 5 with every table and the samples views",
           "[storage][schema]") {
   temp_dir dir;
   auto w = writer::open(dir.file("edge.db"), options{});
   sqlite3* db = w->handle();
   CHECK(query_int(db, "PRAGMA user_version") == schema_version);
-  CHECK(schema_version == 4);
+  CHECK(schema_version == 5);
   for (const char* table : {"lines", "machines", "metrics", "chunks", "ingest_log", "compaction",
-                            "state_changes"}) {
+                            "state_changes", "counter_hours"}) {
     INFO(table);
     CHECK(query_int(db, std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
                                     "name='") + table + "'") == 1);
@@ -103,20 +103,20 @@ TEST_CASE("a file written by a newer build is refused by writer and reader with 
   writer::open(path, options{})->close();
   {
     raw_db raw(path);
-    raw.exec("PRAGMA user_version=5");
+    raw.exec("PRAGMA user_version=6");
   }
   try {
     writer::open(path, options{});
     FAIL("writer opened a newer file");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("database schema version 5 is newer than this build (4)"));
+    CHECK_THAT(e.what(), Catch::Contains("database schema version 6 is newer than this build (5)"));
     CHECK_THAT(e.what(), Catch::Contains(path));
   }
   try {
     reader::open(path, options{});
     FAIL("reader opened a newer file");
   } catch (const db_error& e) {
-    CHECK_THAT(e.what(), Catch::Contains("database schema version 5 is newer than this build (4)"));
+    CHECK_THAT(e.what(), Catch::Contains("database schema version 6 is newer than this build (5)"));
   }
 }
 
@@ -272,11 +272,11 @@ TEST_CASE("a version 3 file written by the previous release is migrated in place
         samples += std::isfinite(x) ? 1 : 0;
   REQUIRE(samples == 2906);
   REQUIRE_THROWS_WITH(reader::open(path, options{}),
-                      Catch::Contains("schema version 3 is not this build's (4)"));
+                      Catch::Contains("schema version 3 is not this build's (5)"));
 
   auto w = writer::open(path, options{});
   sqlite3* db = w->handle();
-  CHECK(query_int(db, "PRAGMA user_version") == 4);
+  CHECK(query_int(db, "PRAGMA user_version") == 5);
   CHECK(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('telemetry', "
                       "'telemetry_10s')") == 0);
   CHECK(query_int(db, "SELECT count(*) FROM samples") == samples);
