@@ -96,6 +96,18 @@ void fold_polls(const std::vector<int64_t>& ts, const std::vector<std::vector<do
   }
 }
 
+hour_summary column_summary(sqlite3_stmt* s, int col) {
+  hour_summary h;
+  h.first_ts = sqlite3_column_int64(s, col);
+  h.first = sqlite3_column_double(s, col + 1);
+  h.last_ts = sqlite3_column_int64(s, col + 2);
+  h.last = sqlite3_column_double(s, col + 3);
+  h.increase = sqlite3_column_double(s, col + 4);
+  h.resets = sqlite3_column_int64(s, col + 5);
+  h.n = sqlite3_column_int64(s, col + 6);
+  return h;
+}
+
 hour_writer::hour_writer(sqlite3* db) : db_(db) {
   get_ = prepare(db, "SELECT slot, first_ts, first, last_ts, last, increase, resets, n "
                      "FROM counter_hours WHERE hour=? AND machine_id=?")
@@ -116,16 +128,8 @@ void hour_writer::load(int64_t machine, int64_t hour, std::map<int, hour_summary
   reset_on_exit r(get_);
   sqlite3_bind_int64(get_, 1, hour);
   sqlite3_bind_int64(get_, 2, machine);
-  while (next_row(db_, get_, "counter hours: read")) {
-    hour_summary& h = out[sqlite3_column_int(get_, 0)];
-    h.first_ts = sqlite3_column_int64(get_, 1);
-    h.first = sqlite3_column_double(get_, 2);
-    h.last_ts = sqlite3_column_int64(get_, 3);
-    h.last = sqlite3_column_double(get_, 4);
-    h.increase = sqlite3_column_double(get_, 5);
-    h.resets = sqlite3_column_int64(get_, 6);
-    h.n = sqlite3_column_int64(get_, 7);
-  }
+  while (next_row(db_, get_, "counter hours: read"))
+    out[sqlite3_column_int(get_, 0)] = column_summary(get_, 1);
 }
 
 // The hour's rows from its chunks alone (the window just written included).

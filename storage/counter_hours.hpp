@@ -77,6 +77,11 @@ using hour_rows = std::map<int64_t, std::map<int, hour_summary>>;
 void fold_polls(const std::vector<int64_t>& ts, const std::vector<std::vector<double>>& cols,
                 int64_t lo, int64_t hi, hour_rows& rows);
 
+// The summary in columns first_ts, first, last_ts, last, increase, resets, n
+// of `s`, starting at column `col` (the order both the writer and the reader
+// select them in).
+hour_summary column_summary(sqlite3_stmt* s, int col);
+
 // The writer's statements for the table.
 class hour_writer {
 public:

@@ -83,14 +83,7 @@ public:
       auto [first, last] = by_slot_.equal_range(sqlite3_column_int(hours_, 0));
       if (first == last)
         continue;
-      hour_summary s;
-      s.first_ts = sqlite3_column_int64(hours_, 1);
-      s.first = sqlite3_column_double(hours_, 2);
-      s.last_ts = sqlite3_column_int64(hours_, 3);
-      s.last = sqlite3_column_double(hours_, 4);
-      s.increase = sqlite3_column_double(hours_, 5);
-      s.resets = sqlite3_column_int64(hours_, 6);
-      s.n = sqlite3_column_int64(hours_, 7);
+      const hour_summary s = detail::column_summary(hours_, 1);
       for (auto it = first; it != last; ++it)
         f(it->second, s);
     }
