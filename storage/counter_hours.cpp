@@ -253,10 +253,14 @@ void backfill_counter_hours(sqlite3* db) {
   flush_before(std::numeric_limits<int64_t>::max());
 }
 
-int64_t trim_counter_hours(sqlite3* db) {
-  stmt_ptr q = prepare(db, "DELETE FROM counter_hours WHERE hour <= coalesce((SELECT min(start) "
-                           "FROM chunks), 9223372036854775807) - ?");
-  sqlite3_bind_int64(q.get(), 1, kCounterHourMs);
+int64_t trim_counter_hours(sqlite3* db, int64_t cutoff) {
+  const int64_t from = floor_to(cutoff - 1, kCounterHourMs) + kCounterHourMs;  // ceil to an hour
+  stmt_ptr mark = prepare(db, "UPDATE compaction SET hours_from = max(coalesce(hours_from, ?1), ?1)");
+  sqlite3_bind_int64(mark.get(), 1, from);
+  if (int rc = sqlite3_step(mark.get()); rc != SQLITE_DONE)
+    fail(db, rc, "retention: mark counter hours");
+  stmt_ptr q = prepare(db, "DELETE FROM counter_hours WHERE hour < ?");
+  sqlite3_bind_int64(q.get(), 1, from);
   if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE)
     fail(db, rc, "retention: delete counter hours");
   return sqlite3_changes(db);

@@ -19,8 +19,9 @@
 // already, and the reader needs no config (docs/STORAGE-FORMAT.md has the cost).
 //
 // Who writes: the writer only, in the transaction that writes the chunks —
-// writer::compact (update_hours, per window written), retention (rows of
-// hours before the oldest chunk) and the v5 migration (backfill). So a read
+// writer::compact (update_hours, per window written), retention (the rows of
+// hours that start before its cutoff, and compaction.hours_from) and the v5
+// migration (backfill). So a read
 // transaction always sees rows and chunks that agree.
 //
 // Not thread-safe; everything runs on the connection given.
@@ -118,9 +119,11 @@ private:
 // over `chunks` in key order holding one hour of machines in memory.
 void backfill_counter_hours(sqlite3* db);
 
-// Retention: deletes the rows of hours that end at or before the oldest
-// chunk (every row when no chunk is left). Returns rows deleted.
-int64_t trim_counter_hours(sqlite3* db);
+// Retention, after deleting the chunks that start before `cutoff`: the rows
+// of every hour that starts before it are no longer whole, so they go, and
+// compaction.hours_from (the first hour whose rows readers may use) rises to
+// the first hour at or after the cutoff. Returns rows deleted.
+int64_t trim_counter_hours(sqlite3* db, int64_t cutoff);
 
 } // namespace detail
 } // namespace edgemes::storage

@@ -14,8 +14,8 @@
 //   - no hot poll lies in [h, X) (a late poll not yet compacted, or one that
 //     a compaction merged after the snapshot: scan() takes it once, the row
 //     may lack it);
-//   - h > the oldest chunk's start (retention deletes in start order, so the
-//     chunks of a later hour are whole; see retention.cpp);
+//   - h >= compaction.hours_from (retention deleted chunks of the hours
+//     before it and their rows; see retention.cpp);
 //   - [h, X) lies inside the part of the range being folded.
 // Everything else — partial hours at the range's edges, the hot window after
 // B, hours failing a rule — is read by scan_in_transaction, in the same
@@ -58,7 +58,7 @@ public:
   // covers, or nullopt when the row may not stand in for it (file comment).
   std::optional<int64_t> row_covers(int64_t hour, int64_t lo, int64_t hi) const {
     const auto& b = layout_.boundary;
-    if (!b || !layout_.oldest_chunk || layout_.window_ms <= 0 || hour <= *layout_.oldest_chunk)
+    if (!b || layout_.window_ms <= 0 || (layout_.hours_from && hour < *layout_.hours_from))
       return std::nullopt;
     if (hour > std::numeric_limits<int64_t>::max() - H)
       return std::nullopt;

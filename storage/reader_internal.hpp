@@ -28,7 +28,7 @@ struct hot_point {
 // What reader::scan reads with: its statements and its decode buffers, reused
 // by every call.
 struct scan_statements {
-  stmt_ptr compaction, oldest_chunk, chunk, log, last_ok;
+  stmt_ptr compaction, oldest_chunk, hours_from, chunk, log, last_ok;
   std::vector<int64_t> ts;
   std::vector<std::vector<double>> columns;
   std::vector<double> hot_values, chunk_values;
@@ -57,7 +57,7 @@ struct scan_layout {
   std::optional<int64_t> boundary;      // the one the scan uses (the head's, if it has one)
   int64_t window_ms = 0;
   std::vector<int64_t> hot_ts;
-  std::optional<int64_t> oldest_chunk;  // min(chunks.start), any machine
+  std::optional<int64_t> hours_from;    // compaction.hours_from: rows before it are gone
 };
 scan_layout probe_scan(sqlite3* db, scan_statements& st,
                        std::chrono::steady_clock::time_point deadline, const head* h,

@@ -37,6 +37,7 @@ using detail::next_row;
 detail::scan_statements::scan_statements(sqlite3* db)
     : compaction(prepare(db, "SELECT window_ms, boundary FROM compaction")),
       oldest_chunk(prepare(db, "SELECT min(start) FROM chunks")),
+      hours_from(prepare(db, "SELECT hours_from FROM compaction")),
       chunk(prepare(db, "SELECT data FROM chunks WHERE start = ? AND machine_id = ?")),
       log(prepare(db, "SELECT id, data FROM ingest_log WHERE id < ? ORDER BY id")),
       last_ok(prepare(db, "SELECT last_ok_ms FROM machines WHERE id = ?")) {}
@@ -331,10 +332,10 @@ detail::scan_layout detail::probe_scan(sqlite3* db, scan_statements& st,
   out.window_ms = run.window();
   for (const auto& p : run.hot())
     out.hot_ts.push_back(p.ts);
-  sqlite3_stmt* q = st.oldest_chunk.get();
+  sqlite3_stmt* q = st.hours_from.get();
   reset_on_exit r(q);
-  if (next_row(db, q, "scan: oldest chunk") && sqlite3_column_type(q, 0) != SQLITE_NULL)
-    out.oldest_chunk = sqlite3_column_int64(q, 0);
+  if (next_row(db, q, "scan: counter hours from") && sqlite3_column_type(q, 0) != SQLITE_NULL)
+    out.hours_from = sqlite3_column_int64(q, 0);
   return out;
 }
 

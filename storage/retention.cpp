@@ -11,10 +11,10 @@
 // to a window boundary), never cut. chunks is keyed (start, machine_id), so
 // the oldest chunks are the first rows of the table and "start < cutoff
 // ORDER BY start LIMIT n" reads only rows it deletes. Polls in the ingest log
-// (the hot window) are left to compaction. The counter_hours rows of hours
-// that end at or before the oldest chunk left go in the same transaction
-// (an hour whose chunks are partly deleted keeps its row until then; readers
-// use a row only for hours after the oldest chunk's start, reader_counters.cpp).
+// (the hot window) are left to compaction. The counter_hours rows of every
+// hour that starts before the cutoff go in the same transaction, and
+// compaction.hours_from says readers may use rows from the next whole hour on
+// (reader_counters.cpp).
 //
 // State changes: a machine's state at time t is its last change with ts <= t.
 // Deleting every change before the cutoff would make the state at the cutoff
@@ -101,7 +101,8 @@ retention_result writer::delete_before(int64_t cutoff_ms, int64_t max_rows) {
     }
     budget -= out.chunks;
     chunks_done = budget > 0;
-    out.hour_rows = detail::trim_counter_hours(db_);
+    if (out.chunks > 0)
+      out.hour_rows = detail::trim_counter_hours(db_, cutoff);
     for (size_t i = 0; i < machines.size() && budget > 0; ++i) {
       const int64_t id = machines[i];
       const int64_t n = delete_states(db_, del_states.get(), id, cutoff_ms, budget);

@@ -8,7 +8,7 @@
 //   state_changes(machine_id -> machines, ts, state) PK (machine_id, ts)
 //   chunks(start, machine_id -> machines, polls, data) PK (start, machine_id)
 //   ingest_log(id, data)                             rowid table, commit order
-//   compaction(one = 1, window_ms, boundary, generation)   one row
+//   compaction(one = 1, window_ms, boundary, generation, hours_from)   one row
 //   counter_hours(hour, machine_id -> machines, slot, first_ts, first,
 //                 last_ts, last, increase, resets, n)
 //                                   PK (hour, machine_id, slot) WITHOUT ROWID
@@ -252,6 +252,8 @@ CREATE TABLE counter_hours(
   n          INTEGER NOT NULL,   -- values
   PRIMARY KEY(hour, machine_id, slot)
 ) WITHOUT ROWID;
+-- Rows of hours before this are gone (retention cut their chunks); NULL = none cut.
+ALTER TABLE compaction ADD COLUMN hours_from INTEGER;
 )sql";
 
 void backfill_hours(sqlite3* db, int64_t) { backfill_counter_hours(db); }

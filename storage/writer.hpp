@@ -149,7 +149,7 @@ struct retention_result {
   int64_t chunks = 0;         // chunk rows deleted
   int64_t polls = 0;          // polls they held
   int64_t state_changes = 0;  // state_changes rows deleted
-  int64_t hour_rows = 0;      // counter_hours rows deleted (hours before the oldest chunk)
+  int64_t hour_rows = 0;      // counter_hours rows deleted (hours that start before the cutoff)
   bool done = false;          // true: nothing older than the cutoff is left
 };
 

@@ -190,14 +190,15 @@ TEST_CASE("hour summaries give count_increase's result on random ranges, resets,
     rows_match_sql(db);
     compare_on_random_ranges(*r, f.placer, slots, rng, span, 150);
   }
-  SECTION("retention drops the rows of hours before the oldest chunk") {
+  SECTION("retention drops the rows of the hours it cut into, and readers scan those") {
     f.w->compact(true);
     retention_result got;
     do
       got = f.w->delete_before(t0 + 2 * hour_ms + 300'000, 37);
     while (!got.done);
     CHECK(query_int(db, "SELECT min(start) FROM chunks") == t0 + 2 * hour_ms + 240'000);
-    CHECK(query_int(db, "SELECT min(hour) FROM counter_hours") == t0 + 2 * hour_ms);
+    CHECK(query_int(db, "SELECT min(hour) FROM counter_hours") == t0 + 3 * hour_ms);
+    CHECK(query_int(db, "SELECT hours_from FROM compaction") == t0 + 3 * hour_ms);
     compare_on_random_ranges(*r, f.placer, slots, rng, span, 150);
   }
   SECTION("a spilled head reads its oldest polls from the log") {

@@ -73,9 +73,14 @@ nlohmann::json measure_hours(const std::string& path, int64_t samples, int64_t h
   sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
   std::error_code ec;
   const auto wal0 = std::filesystem::file_size(path + "-wal", ec);
-  sqlite3_exec(db, ("UPDATE counter_hours SET n = n + 0 WHERE hour=" + std::to_string(last)).c_str(),
-               nullptr, nullptr, nullptr);
+  // A real change (SQLite skips writing a row that comes out byte-identical),
+  // undone right after, so the file stays as seeded.
+  const std::string where = " WHERE hour=" + std::to_string(last);
+  sqlite3_exec(db, ("UPDATE counter_hours SET last_ts = last_ts + 1" + where).c_str(), nullptr,
+               nullptr, nullptr);
   const auto wal1 = std::filesystem::file_size(path + "-wal", ec);
+  sqlite3_exec(db, ("UPDATE counter_hours SET last_ts = last_ts - 1" + where).c_str(), nullptr,
+               nullptr, nullptr);
   sqlite3_close(db);
   const double per_hour = static_cast<double>(samples) / static_cast<double>(hours);
   out = {{"rows", rows},
@@ -109,7 +114,7 @@ int run_oee_seed(const oee_seed_options& o) {
     cfg_lines.push_back({{"id", line}, {"machines", nlohmann::json::array()}});
   }
   for (int64_t i = 0; i < o.machines; ++i) {
-    char id[16];
+    char id[24];
     std::snprintf(id, sizeof id, "m%04lld", static_cast<long long>(i));
     const std::string& type = types[static_cast<size_t>(i) % types.size()];
     const auto line = static_cast<size_t>(i * o.lines / o.machines);
