@@ -165,14 +165,6 @@ query_reply series(storage::reader& db, const std::string& ident, const std::str
 
 namespace {
 
-const config::machine_config* find_machine(const config::config& plant, const std::string& ident) {
-  for (const auto& l : plant.lines)
-    for (const auto& m : l.machines)
-      if (m.id == ident)
-        return &m;
-  return nullptr;
-}
-
 // Time per E10 class, largest first (ties by class name), each with the
 // machine's texts that fell in it — so an `unmapped` share names its texts.
 void e10_shares(json_out& w, const std::vector<storage::state_share>& shares,
@@ -242,6 +234,14 @@ query_reply states(storage::reader& db, const config::config& plant, const std::
   e10_shares(w, report.shares, classify);
   w.end_object();
   return ok(w);
+}
+
+const config::machine_config* find_machine(const config::config& plant, const std::string& ident) {
+  for (const auto& l : plant.lines)
+    for (const auto& m : l.machines)
+      if (m.id == ident)
+        return &m;
+  return nullptr;
 }
 
 const config::line_config* find_line(const config::config& plant, const std::string& id) {

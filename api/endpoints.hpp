@@ -53,6 +53,9 @@ query_reply floor_sparklines(storage::reader& db, const config::config& plant,
 query_reply line_summary(storage::reader& db, const config::config& plant,
                          const std::string& line, time_range range, int64_t now_ms);
 
+// The configured machine with this id, or null.
+const config::machine_config* find_machine(const config::config& plant, const std::string& ident);
+
 // The configured line with this id, or null.
 const config::line_config* find_line(const config::config& plant, const std::string& id);
 

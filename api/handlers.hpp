@@ -19,6 +19,11 @@ void series(const api_context& ctx, const request& req, httplib::Response& res);
 void states(const api_context& ctx, const request& req, httplib::Response& res);
 void floor(const api_context& ctx, const request& req, httplib::Response& res);
 void floor_sparklines(const api_context& ctx, const request& req, httplib::Response& res);
+void machine_oee(const api_context& ctx, const request& req, httplib::Response& res);
+void line_oee(const api_context& ctx, const request& req, httplib::Response& res);
+void floor_oee(const api_context& ctx, const request& req, httplib::Response& res);
+void machine_oee_series(const api_context& ctx, const request& req, httplib::Response& res);
+void line_oee_series(const api_context& ctx, const request& req, httplib::Response& res);
 void backup(const api_context& ctx, const request& req, httplib::Response& res);
 // products.cpp
 void import_bom(const api_context& ctx, const request& req, httplib::Response& res);

@@ -4,6 +4,7 @@
 #include "api/handlers.hpp"
 
 #include "api/endpoints.hpp"
+#include "api/oee.hpp"
 #include "api/server.hpp"
 #include "api/shifts.hpp"
 #include "clock/clock.hpp"
@@ -97,7 +98,113 @@ std::optional<param_error> parse_step(const query_params& q, time_range range, i
   return std::nullopt;
 }
 
+// The range of an OEE read: `to` defaults to the end of the shift in force
+// now, `from` to the start of the shift in force `back_ms` before `to` (0:
+// the shift `to` ends). At most 366 days.
+bool oee_range(const api_context& ctx, const request& req, httplib::Response& res, int64_t back_ms,
+               time_range& range) {
+  const int64_t now = wall_ms();
+  std::optional<param_error> e = req.params.error();
+  if (!e)
+    e = parse_range(req.params, shift_at(ctx.plant->shifts, now).to_ms, range);
+  if (!e && !req.params.get("from"))
+    range.from_ms = std::max<int64_t>(
+        0, shift_at(ctx.plant->shifts, std::max<int64_t>(0, range.to_ms - 1 - back_ms)).from_ms);
+  if (!e && range.to_ms - range.from_ms > 366LL * 24 * 3600 * 1000)
+    e = param_error{"to", "an OEE range may span at most 366 days"};
+  if (e)
+    bad_param(res, *e);
+  return !e;
+}
+
+// A configured machine's id in the path; 404 otherwise.
+bool oee_machine(const api_context& ctx, const request& req, httplib::Response& res,
+                 std::string& id) {
+  if (!machine_id(req, res, id))
+    return false;
+  if (endpoints::find_machine(*ctx.plant, id))
+    return true;
+  send_error(res, 404, "unknown_machine", "no configured machine '" + id + "'");
+  return false;
+}
+
+// `step`: hour (default) or shift; at most max_buckets points.
+bool oee_step(const api_context& ctx, const request& req, httplib::Response& res,
+              time_range range, oee::step& s) {
+  s = oee::step::hour;
+  std::optional<param_error> e;
+  if (auto v = req.params.get("step")) {
+    if (*v == "shift")
+      s = oee::step::shift;
+    else if (*v != "hour")
+      e = param_error{"step", "bad 'step': expected shift or hour"};
+  }
+  if (!e && oee::buckets(*ctx.plant, range, s).size() > 2000)
+    e = param_error{"step", "more than 2000 points: narrow the range or take a longer step"};
+  if (e)
+    bad_param(res, *e);
+  return !e;
+}
+
+constexpr int64_t series_back_ms = 24LL * 3600 * 1000;
+
 } // namespace
+
+void machine_oee(const api_context& ctx, const request& req, httplib::Response& res) {
+  std::string id;
+  time_range range;
+  if (!oee_machine(ctx, req, res, id) || !oee_range(ctx, req, res, 0, range))
+    return;
+  ctx.query(res, [plant = ctx.plant, id, range, now = wall_ms()](storage::reader& db) {
+    return oee::machine(db, *plant, id, range, now);
+  });
+}
+
+void line_oee(const api_context& ctx, const request& req, httplib::Response& res) {
+  std::optional<std::string> line = std::string(req.http.matches[1]);
+  time_range range;
+  if (!known_line(ctx, line, res) || !oee_range(ctx, req, res, 0, range))
+    return;
+  ctx.query(res, [plant = ctx.plant, line, range, now = wall_ms()](storage::reader& db) {
+    return oee::line(db, *plant, *line, range, now);
+  });
+}
+
+void floor_oee(const api_context& ctx, const request& req, httplib::Response& res) {
+  time_range range;
+  if (!oee_range(ctx, req, res, 0, range))
+    return;
+  auto line = req.params.get("line");
+  if (!known_line(ctx, line, res))
+    return;
+  ctx.query(res, [plant = ctx.plant, line, range, now = wall_ms()](storage::reader& db) {
+    return oee::floor(db, *plant, line, range, now);
+  });
+}
+
+void machine_oee_series(const api_context& ctx, const request& req, httplib::Response& res) {
+  std::string id;
+  time_range range;
+  oee::step s;
+  if (!oee_machine(ctx, req, res, id) || !oee_range(ctx, req, res, series_back_ms, range) ||
+      !oee_step(ctx, req, res, range, s))
+    return;
+  ctx.query(res, [plant = ctx.plant, id, range, s, now = wall_ms()](storage::reader& db) {
+    return oee::machine_series(db, *plant, id, range, s, now);
+  });
+}
+
+void line_oee_series(const api_context& ctx, const request& req, httplib::Response& res) {
+  std::optional<std::string> line = std::string(req.http.matches[1]);
+  time_range range;
+  oee::step s;
+  if (!known_line(ctx, line, res) || !oee_range(ctx, req, res, series_back_ms, range) ||
+      !oee_step(ctx, req, res, range, s))
+    return;
+  ctx.query(res, [plant = ctx.plant, line, range, s, now = wall_ms()](storage::reader& db) {
+    return oee::line_series(db, *plant, *line, range, s, now);
+  });
+}
 
 void lines(const api_context& ctx, const request& req, httplib::Response& res) {
   if (req.params.error())

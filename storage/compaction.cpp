@@ -9,6 +9,8 @@
 //      spilled (storage/head.hpp), decoded from the log — merged with the
 //      chunk already there, if any (a late poll into a window compacted
 //      before);
+//      and, for each chunk written, the counter_hours rows of its hours
+//      (storage/counter_hours.hpp: appended to, or recomputed for a late poll);
 //   2. sets compaction.boundary (and bumps its generation);
 //   3. deletes each ingest_log row whose polls all moved, and rewrites in
 //      place (same id) a row that keeps some (a commit that straddled the
@@ -21,6 +23,7 @@
 // compaction appends ~one chunk per machine at the end of the B-tree — fresh
 // pages, written once — rather than rewriting one page per machine.
 #include "storage/chunk.hpp"
+#include "storage/counter_hours.hpp"
 #include "storage/head.hpp"
 #include "storage/log_batch.hpp"
 #include "storage/rollup.hpp"
@@ -70,24 +73,28 @@ bool merge_existing(const void* data, size_t size, window_polls& w) {
   return true;
 }
 
-// Encodes `w` (any order) as one chunk into `out`.
+// Sorts `w` by ts and encodes it as one chunk into `out`.
 void encode_window(window_polls& w, std::string& out) {
   std::vector<size_t> order(w.ts.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return w.ts[a] < w.ts[b]; });
+  window_polls sorted;
+  sorted.ts.reserve(order.size());
+  sorted.values.reserve(order.size());
   size_t nslots = 0;
-  for (const auto& v : w.values)
-    nslots = std::max(nslots, v.size());
-  std::vector<int64_t> ts(order.size());
-  std::vector<double> values(order.size() * nslots, NAN);
-  for (size_t k = 0; k < order.size(); ++k) {
-    ts[k] = w.ts[order[k]];
-    const auto& row = w.values[order[k]];
-    std::copy(row.begin(), row.end(), values.begin() + static_cast<std::ptrdiff_t>(k * nslots));
+  for (size_t k : order) {
+    sorted.ts.push_back(w.ts[k]);
+    sorted.values.push_back(std::move(w.values[k]));
+    nslots = std::max(nslots, sorted.values.back().size());
   }
+  w = std::move(sorted);
+  std::vector<double> values(w.ts.size() * nslots, NAN);
+  for (size_t k = 0; k < w.ts.size(); ++k)
+    std::copy(w.values[k].begin(), w.values[k].end(),
+              values.begin() + static_cast<std::ptrdiff_t>(k * nslots));
   out.clear();
-  chunk::encode(ts.data(), values.data(), ts.size(), nslots, out);
+  chunk::encode(w.ts.data(), values.data(), w.ts.size(), nslots, out);
 }
 
 // The polls one compaction moves.
@@ -191,17 +198,21 @@ moving_polls gather(sqlite3* db, sqlite3_stmt* log_below, const head& h, int64_t
 }
 
 // Writes one chunk per window of `windows`, merged with the chunk already
-// stored there, if any.
+// stored there, if any, and brings the counter_hours rows of its hours up to
+// date (windows come in (start, machine) order: a machine's in time order).
 void write_chunks(sqlite3* db, sqlite3_stmt* get, sqlite3_stmt* put, std::string& buf,
+                  detail::hour_writer& hours, int64_t window_ms,
                   std::map<std::pair<int64_t, int64_t>, window_polls>& windows,
                   compaction_result& out) {
   for (auto& [key, wp] : windows) {
+    bool merged = false;
     {
       detail::reset_on_exit r(get);
       sqlite3_bind_int64(get, 1, key.first);
       sqlite3_bind_int64(get, 2, key.second);
       int rc = sqlite3_step(get);
       if (rc == SQLITE_ROW) {
+        merged = true;
         if (!merge_existing(sqlite3_column_blob(get, 0),
                             static_cast<size_t>(sqlite3_column_bytes(get, 0)), wp))
           throw db_error(SQLITE_CORRUPT, "compact: the chunk of machine " +
@@ -219,6 +230,7 @@ void write_chunks(sqlite3* db, sqlite3_stmt* get, sqlite3_stmt* put, std::string
     step_done(db, put, "compact: write a chunk");
     ++out.chunks;
     out.bytes += static_cast<int64_t>(buf.size());
+    out.hour_rows += hours.window(key.second, key.first, window_ms, wp.ts, wp.values, merged);
   }
 }
 
@@ -332,7 +344,8 @@ compaction_result writer::compact(bool force) {
     for (const machine_range& range : machine_ranges(machines, passes)) {
       moving_polls part =
           gather(db_, st.log_below.get(), *head_, target, boundary, w, out, machines, range);
-      write_chunks(db_, st.chunk_get.get(), st.chunk_put.get(), st.buf, part.windows, out);
+      write_chunks(db_, st.chunk_get.get(), st.chunk_put.get(), st.buf, *st.hours, w,
+                   part.windows, out);
       for (const auto& [id, n] : part.per_log_row)
         moving.per_log_row[id] += n;
     }

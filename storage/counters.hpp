@@ -12,6 +12,11 @@
 // a negative or a huge count, and the first value a counter ever reports
 // counts nothing.
 //
+// count_increase is the reference: it reads every poll of the range
+// (reader::scan). reader::count_increases gives the same result from the hour
+// summaries (storage/counter_hours.hpp) in a few index seeks; the API uses
+// that one, and tests compare the two.
+//
 // Not thread-safe: like its reader, one per thread. Runs in the caller's read
 // transaction when one is open (storage::read_snapshot), else in its own.
 // Throws db_error (SQLITE_INTERRUPT past the reader's deadline).
@@ -22,17 +27,6 @@
 #include <cstdint>
 
 namespace edgemes::storage {
-
-struct counter_increase {
-  double increase = 0;  // units counted in [from, to)
-  int64_t resets = 0;   // drops in [from, to), each read as a reset
-  int64_t values = 0;   // polls with a value in [from, to)
-  int64_t first_ts = 0; // the first and last of those polls; 0 when none
-  int64_t last_ts = 0;
-  bool has_before = false;  // a value before `from` was found (the first rise counts)
-};
-
-constexpr int64_t kCounterLookbackMs = 24LL * 3600 * 1000;
 
 counter_increase count_increase(reader& db, int64_t machine_id, int slot, int64_t from_ms,
                                 int64_t to_ms, int64_t lookback_ms = kCounterLookbackMs);

@@ -94,6 +94,9 @@ reader::statements::statements(sqlite3* db)
           db, "SELECT ts, state FROM state_changes WHERE machine_id = ?1 AND ts >= "
               "coalesce((SELECT max(ts) FROM state_changes WHERE machine_id = ?1 AND ts <= ?2), "
               "?2) AND ts < ?3 ORDER BY ts")),
+      hours(detail::prepare(
+          db, "SELECT slot, first_ts, first, last_ts, last, increase, resets, n "
+              "FROM counter_hours WHERE hour = ? AND machine_id = ?")),
       scan(db) {}
 
 std::unique_ptr<reader> reader::open(const std::string& path, const options& opts,

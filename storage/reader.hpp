@@ -98,6 +98,18 @@ struct state_report {
   std::vector<state_share> shares;        // largest first
 };
 
+// What a counter counted over [from, to) (storage/counters.hpp has the rule).
+struct counter_increase {
+  double increase = 0;  // units counted in [from, to)
+  int64_t resets = 0;   // drops in [from, to), each read as a reset
+  int64_t values = 0;   // polls with a value in [from, to)
+  int64_t first_ts = 0; // the first and last of those polls; 0 when none
+  int64_t last_ts = 0;
+  bool has_before = false;  // a value before `from` was found (the first rise counts)
+};
+
+constexpr int64_t kCounterLookbackMs = 24LL * 3600 * 1000;
+
 class reader {
 public:
   // Opens read-only. Retries briefly while the file is being created or its
@@ -158,6 +170,20 @@ public:
   // does not decode).
   void scan(int64_t machine_id, const std::vector<int>& slots, int64_t from_ms, int64_t to_ms,
             bool forward, int64_t max_polls, const std::function<bool(int64_t, const double*)>& f);
+
+  // The increase of each counter slot over [from, to) by storage/counters.hpp's
+  // rule (the previous value looked for at most `lookback_ms` before `from`),
+  // one result per entry of `slots`: whole hours from the counter_hours
+  // summaries (one index seek per hour for all slots), the rest — the range's
+  // partial hours, the hot window, an hour with a late poll not yet
+  // compacted — read poll by poll as scan() does, all in one read transaction
+  // with one head snapshot. Equal to count_increase() for the same reader
+  // state: field for field, and `increase` bit for bit while the values are
+  // integers below 2^53 (for other values the additions are grouped by hour,
+  // so the last bits may differ). Throws db_error.
+  std::vector<counter_increase> count_increases(int64_t machine_id, const std::vector<int>& slots,
+                                                int64_t from_ms, int64_t to_ms,
+                                                int64_t lookback_ms = kCounterLookbackMs);
 
   sqlite3* handle() const { return db_; }  // for tests and pragma read-back
 

@@ -31,11 +31,13 @@
 
 namespace edgemes::storage {
 
+using detail::in_read;
 using detail::next_row;
 
 detail::scan_statements::scan_statements(sqlite3* db)
     : compaction(prepare(db, "SELECT window_ms, boundary FROM compaction")),
       oldest_chunk(prepare(db, "SELECT min(start) FROM chunks")),
+      hours_from(prepare(db, "SELECT hours_from FROM compaction")),
       chunk(prepare(db, "SELECT data FROM chunks WHERE start = ? AND machine_id = ?")),
       log(prepare(db, "SELECT id, data FROM ingest_log WHERE id < ? ORDER BY id")),
       last_ok(prepare(db, "SELECT last_ok_ms FROM machines WHERE id = ?")) {}
@@ -45,32 +47,6 @@ namespace {
 // Windows a backward scan with a poll budget visits at most (a machine with
 // no recent data must not cost a lookup per window back to the oldest chunk).
 constexpr int64_t backward_window_cap = 720;
-
-// Runs `body` in the caller's read transaction, or in one of its own.
-template <class Body>
-void in_read(sqlite3* db, sqlite3_stmt* begin, sqlite3_stmt* commit, sqlite3_stmt* rollback,
-             const char* what, Body&& body) {
-  const bool own = sqlite3_get_autocommit(db) != 0;
-  if (own) {
-    detail::reset_on_exit r(begin);
-    if (int rc = sqlite3_step(begin); rc != SQLITE_DONE)
-      detail::fail_read(db, rc, what);
-  }
-  try {
-    body();
-    if (own) {
-      detail::reset_on_exit r(commit);
-      if (int rc = sqlite3_step(commit); rc != SQLITE_DONE)
-        detail::fail_read(db, rc, what);
-    }
-  } catch (...) {
-    if (own && !sqlite3_get_autocommit(db)) {
-      sqlite3_step(rollback);
-      sqlite3_reset(rollback);
-    }
-    throw;
-  }
-}
 
 // One scan() call, in steps: read the compaction state, collect the hot points
 // in range (from the head or the log), find the chunk windows to visit, then
@@ -163,6 +139,13 @@ public:
     if (last_ok > 0)
       hi_ = std::min(hi_, floor_to(last_ok, window_) + 2 * window_);
   }
+
+  // What the steps above found: the transaction's boundary (read_compaction),
+  // the one scan() uses for chunks (after collect_hot), the window width,
+  // and the hot points (sorted, after collect_hot).
+  std::optional<int64_t> boundary() const { return boundary_; }
+  int64_t window() const { return window_; }
+  const std::vector<detail::hot_point>& hot() const { return st_.hot; }
 
   void forward() {
     size_t h = 0;
@@ -314,24 +297,59 @@ private:
 
 } // namespace
 
+void detail::scan_in_transaction(sqlite3* db, scan_statements& st,
+                                 std::chrono::steady_clock::time_point deadline, const head* h,
+                                 const head::snapshot* snap, int64_t machine_id,
+                                 const std::vector<int>& slots, int64_t from_ms, int64_t to_ms,
+                                 bool forward, int64_t max_polls, const scan_callback& f) {
+  if (from_ms >= to_ms)
+    return;
+  scan_run run(db, st, deadline, machine_id, slots, from_ms, to_ms, max_polls, f);
+  run.check_deadline();
+  run.read_compaction();
+  run.collect_hot(h, snap);
+  run.chunk_range(!forward && max_polls >= 0, snap);
+  if (forward)
+    run.forward();
+  else
+    run.backward();
+}
+
+detail::scan_layout detail::probe_scan(sqlite3* db, scan_statements& st,
+                                       std::chrono::steady_clock::time_point deadline,
+                                       const head* h, const head::snapshot* snap,
+                                       int64_t machine_id) {
+  const std::vector<int> none;
+  const scan_callback nothing = [](int64_t, const double*) { return false; };
+  scan_run run(db, st, deadline, machine_id, none, std::numeric_limits<int64_t>::min(),
+               std::numeric_limits<int64_t>::max(), -1, nothing);
+  run.check_deadline();
+  scan_layout out;
+  run.read_compaction();
+  out.tx_boundary = run.boundary();
+  run.collect_hot(h, snap);
+  out.boundary = run.boundary();
+  out.window_ms = run.window();
+  for (const auto& p : run.hot())
+    out.hot_ts.push_back(p.ts);
+  sqlite3_stmt* q = st.hours_from.get();
+  reset_on_exit r(q);
+  if (next_row(db, q, "scan: counter hours from") && sqlite3_column_type(q, 0) != SQLITE_NULL)
+    out.hours_from = sqlite3_column_int64(q, 0);
+  return out;
+}
+
 void reader::scan(int64_t machine_id, const std::vector<int>& slots, int64_t from_ms,
                   int64_t to_ms, bool forward, int64_t max_polls,
                   const std::function<bool(int64_t, const double*)>& f) {
   if (from_ms >= to_ms)
     return;
   statements& st = *stmts_;
-  scan_run run(db_, st.scan, deadline_, machine_id, slots, from_ms, to_ms, max_polls, f);
-  run.check_deadline();
   // The head first, then the transaction (see the file comment).
   std::shared_ptr<const head::snapshot> snap = head_ ? head_->load(machine_id) : nullptr;
   in_read(db_, st.begin.get(), st.commit.get(), st.rollback.get(), "scan", [&] {
-    run.read_compaction();
-    run.collect_hot(head_.get(), snap.get());
-    run.chunk_range(!forward && max_polls >= 0, snap.get());
-    if (forward)
-      run.forward();
-    else
-      run.backward();
+    detail::scan_in_transaction(db_, st.scan, deadline_, head_.get(), snap.get(), machine_id,
+                                slots, from_ms, to_ms, forward, max_polls, f);
   });
 }
 

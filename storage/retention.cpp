@@ -11,7 +11,10 @@
 // to a window boundary), never cut. chunks is keyed (start, machine_id), so
 // the oldest chunks are the first rows of the table and "start < cutoff
 // ORDER BY start LIMIT n" reads only rows it deletes. Polls in the ingest log
-// (the hot window) are left to compaction.
+// (the hot window) are left to compaction. The counter_hours rows of every
+// hour that starts before the cutoff go in the same transaction, and
+// compaction.hours_from says readers may use rows from the next whole hour on
+// (reader_counters.cpp).
 //
 // State changes: a machine's state at time t is its last change with ts <= t.
 // Deleting every change before the cutoff would make the state at the cutoff
@@ -24,6 +27,7 @@
 // inserts take pages from it before the file grows, so a file under steady
 // retention stops growing without VACUUM.
 #include "storage/rollup.hpp"
+#include "storage/counter_hours.hpp"
 #include "storage/writer_detail.hpp"
 
 #include <sqlite3.h>
@@ -97,6 +101,8 @@ retention_result writer::delete_before(int64_t cutoff_ms, int64_t max_rows) {
     }
     budget -= out.chunks;
     chunks_done = budget > 0;
+    if (out.chunks > 0)
+      out.hour_rows = detail::trim_counter_hours(db_, cutoff);
     for (size_t i = 0; i < machines.size() && budget > 0; ++i) {
       const int64_t id = machines[i];
       const int64_t n = delete_states(db_, del_states.get(), id, cutoff_ms, budget);

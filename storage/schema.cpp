@@ -8,7 +8,10 @@
 //   state_changes(machine_id -> machines, ts, state) PK (machine_id, ts)
 //   chunks(start, machine_id -> machines, polls, data) PK (start, machine_id)
 //   ingest_log(id, data)                             rowid table, commit order
-//   compaction(one = 1, window_ms, boundary, generation)   one row
+//   compaction(one = 1, window_ms, boundary, generation, hours_from)   one row
+//   counter_hours(hour, machine_id -> machines, slot, first_ts, first,
+//                 last_ts, last, increase, resets, n)
+//                                   PK (hour, machine_id, slot) WITHOUT ROWID
 //   products(id, ident UNIQUE, name, created_ms)
 //   bom_revisions(id, product_id -> products CASCADE, revision, imported_ms,
 //                 source, items, components)      UNIQUE (product_id, revision)
@@ -53,6 +56,13 @@
 // - metrics.slot is append-only per machine (storage::writer::sync_catalog):
 //   a metric keeps its slot (its column in a chunk) forever, so old chunks
 //   decode correctly after the config adds or drops metrics.
+// - counter_hours summarises, per hour, machine and slot, the values in
+//   `chunks` (storage/counter_hours.hpp states the row's contract): a
+//   counter's increase over a shift reads ~one row per hour instead of
+//   decoding 30 chunks per hour. Keyed hour first, like chunks by start, so a
+//   compaction rewrites the current hour's rows, which are contiguous, and
+//   retention deletes from the front. Written with the chunks, in the same
+//   transactions, so rows and chunks always agree.
 // - state_changes stores changes only (the writer skips repeats), so the state
 //   at time t is the last row with ts <= t.
 // - Machines are identified by ident (the config's name for them) and keep
@@ -89,12 +99,14 @@
 // (a kill -9 during a migration leaves the old version; the next start runs
 // it again). Version 4 converts version 3's telemetry rows into chunks (and
 // the newest window into the log) and drops telemetry and telemetry_10s.
-// Version 5 adds the MES tables and rewrites nothing.
+// Version 5 adds counter_hours (filled from the chunks already there) and the MES
+// tables (empty).
 #include "storage/schema.hpp"
 
 #include "storage/chunk.hpp"
 #include "storage/codec.hpp"
 #include "storage/connection.hpp"
+#include "storage/counter_hours.hpp"
 #include "storage/database.hpp"
 #include "storage/log_batch.hpp"
 #include "storage/rollup.hpp"
@@ -248,9 +260,28 @@ CREATE VIEW samples_10s(machine, metric, ts, count, sum, min, max, last) AS
    GROUP BY machine, metric, b;
 )sql";
 
-// Version 5: the MES layer's products, BOMs and work orders (see the top of
-// this file). Units: *_ms are unix ms; quantities are whole units.
+// Version 5: hour summaries of every slot in `chunks` (counter_hours.hpp);
+// the C++ step (backfill_counter_hours) fills them from the chunks there.
+// And the MES layer's products, BOMs and work orders (see the top of this
+// file; *_ms are unix ms, quantities whole units).
+// `first`, `last` and `increase` are REAL: SQLite stores an integral REAL as
+// an integer on disk (1-6 bytes), so a counter's row stays small.
 const char* const schema_v5 = R"sql(
+CREATE TABLE counter_hours(
+  hour       INTEGER NOT NULL,   -- unix ms, a multiple of 3600000
+  machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  slot       INTEGER NOT NULL,   -- metrics.slot
+  first_ts   INTEGER NOT NULL,   -- the hour's first value in chunks, and its time
+  first      REAL NOT NULL,
+  last_ts    INTEGER NOT NULL,   -- the hour's last value in chunks, and its time
+  last       REAL NOT NULL,
+  increase   REAL NOT NULL,      -- rises between consecutive values inside the hour
+  resets     INTEGER NOT NULL,   -- drops between consecutive values inside the hour
+  n          INTEGER NOT NULL,   -- values
+  PRIMARY KEY(hour, machine_id, slot)
+) WITHOUT ROWID;
+-- Rows of hours before this are gone (retention cut their chunks); NULL = none cut.
+ALTER TABLE compaction ADD COLUMN hours_from INTEGER;
 CREATE TABLE products(
   id         INTEGER PRIMARY KEY,
   ident      TEXT NOT NULL UNIQUE,   -- the API's and the CLI's product id
@@ -301,6 +332,8 @@ CREATE TABLE work_order_runs(
   PRIMARY KEY(work_order_id, start_ms)
 ) WITHOUT ROWID;
 )sql";
+
+void backfill_hours(sqlite3* db, int64_t) { backfill_counter_hours(db); }
 
 // The v3 -> v4 move of the telemetry rows (to_chunks): its statements and the
 // buffers reused across machines and windows.
@@ -438,7 +471,7 @@ const migration migrations[] = {
     {schema_v2, nullptr},
     {schema_v3, nullptr},
     {schema_v4, to_chunks},
-    {schema_v5, nullptr},
+    {schema_v5, backfill_hours},
 };
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version,
               "one migration per schema version");

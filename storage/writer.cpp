@@ -49,7 +49,8 @@ writer::statements::statements(sqlite3* db)
               "ON CONFLICT(start, machine_id) DO UPDATE SET polls=excluded.polls, "
               "data=excluded.data")),
       set_boundary(detail::prepare(
-          db, "UPDATE compaction SET boundary=?, generation=generation+1")) {
+          db, "UPDATE compaction SET boundary=?, generation=generation+1")),
+      hours(std::make_unique<detail::hour_writer>(db)) {
   buf.reserve(1 << 16);
 }
 

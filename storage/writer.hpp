@@ -149,6 +149,7 @@ struct retention_result {
   int64_t chunks = 0;         // chunk rows deleted
   int64_t polls = 0;          // polls they held
   int64_t state_changes = 0;  // state_changes rows deleted
+  int64_t hour_rows = 0;      // counter_hours rows deleted (hours that start before the cutoff)
   bool done = false;          // true: nothing older than the cutoff is left
 };
 
@@ -161,6 +162,7 @@ struct compaction_result {
   int64_t log_deleted = 0;     // ingest_log rows deleted
   int64_t log_rewritten = 0;   // ingest_log rows rewritten with the polls that stay
   int64_t bytes = 0;           // chunk bytes written
+  int64_t hour_rows = 0;       // counter_hours rows written (storage/counter_hours.hpp)
 };
 
 // Page accounting of the file (PRAGMA page_count / freelist_count / page_size).

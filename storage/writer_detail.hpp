@@ -4,11 +4,13 @@
 #pragma once
 
 #include "storage/connection.hpp"
+#include "storage/counter_hours.hpp"
 #include "storage/log_batch.hpp"
 #include "storage/writer.hpp"
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,7 @@ struct writer::statements {
   detail::stmt_ptr insert_log, delete_log, get_log, update_log, log_below;
   detail::stmt_ptr insert_state, last_state, update_status;
   detail::stmt_ptr chunk_get, chunk_put, set_boundary;
+  std::unique_ptr<detail::hour_writer> hours;  // counter_hours upkeep at compaction
   std::string buf;  // encode buffer, reused
   // machine_id -> ts of the last stored state change (pairs with last_state_).
   std::map<int64_t, int64_t> last_ts;

@@ -59,6 +59,27 @@ inline reply get(int port, const std::string& target) {
   return call(port, "GET", target);
 }
 
+// A 200 JSON object reply of `target` (fails the test otherwise).
+inline json ok_doc(int port, const std::string& target) {
+  auto r = get(port, target);
+  INFO(target << " -> " << r.status << " " << r.body.substr(0, 300));
+  REQUIRE(r.status == 200);
+  CHECK(r.content_type.rfind("application/json", 0) == 0);
+  REQUIRE(r.doc.is_object());
+  return r.doc;
+}
+
+// `target` answers `status` with error `code` and a message that mentions `mention`.
+inline void check_error(int port, const std::string& target, int status, const std::string& code,
+                        const std::string& mention) {
+  auto r = get(port, target);
+  INFO(target << " -> " << r.status << " " << r.body.substr(0, 300));
+  CHECK(r.status == status);
+  REQUIRE(r.doc.is_object());
+  CHECK(r.doc["error"]["code"] == code);
+  CHECK(r.doc["error"]["message"].get<std::string>().find(mention) != std::string::npos);
+}
+
 class daemon {
 public:
   static daemon& shared() {

@@ -16,25 +16,6 @@ using namespace edgemes::test::api;
 
 namespace {
 
-json ok_doc(int port, const std::string& target) {
-  auto r = get(port, target);
-  INFO(target << " -> " << r.status << " " << r.body.substr(0, 300));
-  REQUIRE(r.status == 200);
-  CHECK(r.content_type.rfind("application/json", 0) == 0);
-  REQUIRE(r.doc.is_object());
-  return r.doc;
-}
-
-void check_error(int port, const std::string& target, int status, const std::string& code,
-                 const std::string& mention) {
-  auto r = get(port, target);
-  INFO(target << " -> " << r.status << " " << r.body.substr(0, 300));
-  CHECK(r.status == status);
-  REQUIRE(r.doc.is_object());
-  CHECK(r.doc["error"]["code"] == code);
-  CHECK(r.doc["error"]["message"].get<std::string>().find(mention) != std::string::npos);
-}
-
 std::vector<std::string> names_of(const json& arr, const char* key) {
   std::vector<std::string> out;
   for (const auto& e : arr)

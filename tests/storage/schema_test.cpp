@@ -18,7 +18,7 @@ TEST_CASE("a new file gets schema version 5 with every table and the samples vie
   CHECK(query_int(db, "PRAGMA user_version") == schema_version);
   CHECK(schema_version == 5);
   for (const char* table : {"lines", "machines", "metrics", "chunks", "ingest_log", "compaction",
-                            "state_changes", "products", "bom_revisions", "bom_items",
+                            "state_changes", "counter_hours", "products", "bom_revisions", "bom_items",
                             "work_orders", "work_order_runs"}) {
     INFO(table);
     CHECK(query_int(db, std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND "

@@ -6,12 +6,15 @@
 //                 [--source synthetic|sim] [--metrics N] [--interval-ms N]
 //                 [--max-batch N] [--flush-ms N] [--max-queue N] [--threads N]
 //                 [--report-every N] [--json]
+//   edgemes-bench oee-seed --db FILE --config-out FILE [--machines N] [--lines N]
+//                 [--hours N] [--interval-ms N] [--port N]
 //   edgemes-bench chunk-size [--source sim|synthetic] [--metrics N] [--machines N]
 //                 [--interval-ms N] [--jitter-ms N] [--minutes N] [--window-s N] [--batch-ms N]
 //
 // The database file is deleted (with its -wal and -shm) before each run.
 #include "tools/bench/bench.hpp"
 #include "tools/bench/chunk_size.hpp"
+#include "tools/bench/oee_seed.hpp"
 
 #include "log/log.hpp"
 
@@ -36,7 +39,9 @@ const char* const usage =
     "                     [--report-every 1000000] [--json]\n"
     "       edgemes-bench chunk-size [--source sim|synthetic] [--metrics 20] [--machines 1000]\n"
     "                     [--interval-ms 1000] [--jitter-ms 3] [--minutes 60] [--window-s 120]\n"
-    "                     [--batch-ms 500]\n";
+    "                     [--batch-ms 500]\n"
+    "       edgemes-bench oee-seed --db FILE --config-out FILE [--machines 1000] [--lines 10]\n"
+    "                     [--hours 8] [--interval-ms 1000] [--port 8080]\n";
 
 // "--name value" pairs and "--flag"s; unknown or malformed options are errors.
 class args {
@@ -145,6 +150,22 @@ int run(int argc, char** argv) {
     o.window_s = a.number("--window-s", o.window_s, 1);
     o.batch_ms = a.number("--batch-ms", o.batch_ms, 1);
     return run_chunk_size(o);
+  }
+  if (cmd == "oee-seed") {
+    args a(argc, argv,
+           {{"--db", true}, {"--config-out", true}, {"--machines", true}, {"--lines", true},
+            {"--hours", true}, {"--interval-ms", true}, {"--port", true}});
+    oee_seed_options o;
+    o.db = a.text("--db", "");
+    o.config_out = a.text("--config-out", "");
+    if (o.db.empty() || o.config_out.empty())
+      throw std::invalid_argument("--db FILE and --config-out FILE are required");
+    o.machines = a.number("--machines", o.machines, 1);
+    o.lines = a.number("--lines", o.lines, 1);
+    o.hours = a.number("--hours", o.hours, 1);
+    o.interval_ms = a.number("--interval-ms", o.interval_ms, 1);
+    o.port = a.number("--port", o.port, 1);
+    return run_oee_seed(o);
   }
   std::fputs(usage, cmd == "--help" || cmd == "-h" ? stdout : stderr);
   return cmd == "--help" || cmd == "-h" ? 0 : 2;
