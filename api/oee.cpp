@@ -26,7 +26,9 @@ result compute(const inputs& in) {
     auto it = in.class_ms.find(cls);
     return it == in.class_ms.end() ? int64_t{0} : it->second;
   };
-  r.planned_ms = in.total_ms - ms("NST") - ms("SDT");
+  // Time before the machine's first state was not watched: neither planned
+  // nor lost (docs/MES.md, "no_state").
+  r.planned_ms = in.total_ms - ms("NST") - ms("SDT") - ms(no_state);
   const int64_t prd = ms("PRD");
   auto why = [&](const char* factor, const std::string& fallback) {
     auto it = in.missing.find(factor);
@@ -35,6 +37,8 @@ result compute(const inputs& in) {
 
   if (r.planned_ms > 0)
     r.availability = static_cast<double>(prd) / static_cast<double>(r.planned_ms);
+  else if (ms(no_state) > 0 && ms(no_state) >= in.total_ms)
+    r.null_reasons["availability"] = "no state known in the range (edgemes was not watching the machine yet)";
   else
     r.null_reasons["availability"] = "no planned production time in the range";
 

@@ -8,9 +8,10 @@
 // as `no_state`), and the increase of its oee counters (total, good or
 // reject) from the hour summaries (reader::count_increases: index seeks, not
 // a scan). Then
-//   planned      = total time - NST - SDT   (OFFLINE, unmapped and no_state
-//                  stay in it: time the machine was meant to produce and did
-//                  not, reported as such)
+//   planned      = total time - NST - SDT - no_state   (OFFLINE and
+//                  unmapped stay in it: time the machine was meant to produce
+//                  and did not, reported as such; before its first state
+//                  edgemes was not watching, so that time is neither)
 //   availability = PRD / planned
 //   performance  = ideal_cycle_s x total count / PRD, capped at 1 (flagged)
 //   quality      = good / total   (good = total - reject with `reject`)

@@ -55,7 +55,7 @@ TEST_CASE("OEE defaults to the current shift and says why a factor without confi
   CHECK(sum == in["total_ms"].get<int64_t>());
   CHECK(in["planned_ms"].get<int64_t>() ==
         in["total_ms"].get<int64_t>() - in["time_ms"]["NST"].get<int64_t>() -
-            in["time_ms"]["SDT"].get<int64_t>());
+            in["time_ms"]["SDT"].get<int64_t>() - in["time_ms"]["no_state"].get<int64_t>());
   REQUIRE(in["planned_ms"].get<int64_t>() > 0);
   CHECK(doc["availability"].get<double>() ==
         Approx(in["time_ms"]["PRD"].get<double>() / in["planned_ms"].get<double>()));
@@ -105,4 +105,21 @@ TEST_CASE("OEE arithmetic on the worked example of docs/MES.md", "[api][oee]") {
   CHECK(*r.performance == 1.0);
   CHECK(*r.performance_raw == Approx(1.25));
   CHECK(r.performance_capped);
+}
+
+TEST_CASE("OEE leaves time before a machine's first state out of planned time", "[api][oee]") {
+  // Added to the config 6 h into an 8 h shift: 2 h watched, 1.5 h of it PRD.
+  oee::inputs in;
+  in.total_ms = 28'800'000;
+  in.class_ms = {{"no_state", 21'600'000}, {"PRD", 5'400'000}, {"UDT", 1'800'000}};
+  auto r = oee::compute(in);
+  CHECK(r.planned_ms == 7'200'000);
+  CHECK(*r.availability == Approx(0.75));
+
+  in.class_ms = {{"no_state", 28'800'000}};  // nothing known yet
+  r = oee::compute(in);
+  CHECK(r.planned_ms == 0);
+  CHECK_FALSE(r.availability);
+  CHECK(r.null_reasons.at("availability") ==
+        "no state known in the range (edgemes was not watching the machine yet)");
 }
