@@ -15,9 +15,9 @@
 // reply the page itself fetched (from the page's traffic) and requires the page
 // to show exactly that reply — every factor as the rounded percent, a null one
 // as "—" with the daemon's reason, a capped one marked — and the inputs and the
-// hourly bars of it; then it fetches the same endpoint itself right after and
-// requires the same shift and factors within 3 percentage points (the page's
-// reply is a few seconds older; compared when no unit landed in between). Screenshot: oee-floor.png, oee-line.png,
+// hourly bars of it; and the test asks the same endpoint itself the moment the
+// page's reply arrives and requires the same shift and factors within 3
+// percentage points (compared when no unit landed between the two replies). Screenshot: oee-floor.png, oee-line.png,
 // oee-machine.png in --artifacts.
 //
 //   node tests/web/oee.test.mjs --edgemes build/bin/edgemes --sim build/bin/edgemes-sim --artifacts DIR
@@ -126,38 +126,40 @@ function closeToApi(figs, page, now) {
 }
 
 // Waits for the page to show a reply of `match` it fetched after `go()`; up to
-// 3 replies (a refresh may land between the reply and the read).
-async function showsReply(page, match, go, check) {
+// 3 replies (a refresh may land between the reply and the read). With
+// `endpoint`, the test asks the API itself the moment the page's reply
+// arrives (resolves with {reply, now}).
+async function showsReply(page, match, go, check, endpoint) {
   let diff = '';
-  let reply = null;
   for (let attempt = 0; attempt < 3; attempt++) {
     const next = page.waitForResponse((r) => match(r.url()) && r.status() === 200, { timeout: 40000 });
     if (attempt === 0) await go();
-    reply = await (await next).json();
+    const res = await next;
+    const now = endpoint ? api(endpoint) : null;
+    const reply = await res.json();
     const ok = await h.waitFor('the page to show the reply', async () => {
       diff = await check(reply);
       return diff === '';
     }, 3000).catch(() => false);
-    if (ok) return reply;
+    if (ok) return endpoint ? { reply, now: await now } : reply;
   }
   throw new Error('the page never showed its reply: ' + diff);
 }
 
-// showsReply, then the page's figures (in `selector`) against the API fetched
-// right after. Early in a run one more unit moves performance by tens of
+// showsReply, then the page's figures (in `selector`) against the API asked
+// the moment the page's reply arrived. Early in a run one more unit moves performance by tens of
 // points, so the comparison is made when no unit landed in between (the same
 // counts in both replies: only time moved); else on the page's next reply.
 async function showsReplyAndApi(page, match, go, check, selector, endpoint) {
-  let reply = await showsReply(page, match, go, check);
+  let { reply, now } = await showsReply(page, match, go, check, endpoint);
   for (let attempt = 0; ; attempt++) {
-    const now = await api(endpoint);
     const counts = (r) => JSON.stringify([r.inputs.total && r.inputs.total.count, r.inputs.good_count]);
     if (counts(now) === counts(reply)) {
       closeToApi(await readFigures(page, selector), reply, now);
       return reply;
     }
     h.assert(attempt < 3, `units kept landing between the page's reply and the test's: ${counts(reply)} vs ${counts(now)}`);
-    reply = await showsReply(page, match, async () => {}, check);
+    ({ reply, now } = await showsReply(page, match, async () => {}, check, endpoint));
   }
 }
 
