@@ -3,7 +3,7 @@
 //
 // Live updates: the page polls the view on screen (floor: /api/v1/floor every
 // 1.5 s; machine: /machines/{id} every 1.5 s, its series and states every 3 s;
-// line: its summary every 3 s). One request chain at a time: the next poll is
+// line: its summary every 3 s; OEE, slower and beside the chain: oee.js). One request chain at a time: the next poll is
 // scheduled only when the last one has finished, so a slow daemon is never
 // flooded, and a hidden tab polls every 10 s. While the daemon cannot be
 // reached the banner says so and the loop retries every 2 s; the first answer

@@ -79,3 +79,22 @@ export function colour(cls) {
   }
   return colours[cls];
 }
+
+// One OEE factor of a reply (availability, performance, quality or oee) as the
+// page shows it: a null factor is '—' with the daemon's reason as its hint,
+// never 0 %; a performance capped at 1 is marked '100.0 %*' with the raw value
+// in the hint. kind: 'null', 'capped' or 'ok' (for styling and the tests).
+export function factor(reply, key) {
+  const v = reply ? reply[key] : null;
+  if (v === null || v === undefined || !Number.isFinite(v)) {
+    const why = reply && reply.null_reasons ? reply.null_reasons[key] : null;
+    return { text: '—', hint: why || (reply ? 'not computed' : 'not loaded yet'), kind: 'null' };
+  }
+  if (key === 'performance' && reply.performance_capped) {
+    return { text: percent(v) + '*', kind: 'capped',
+      hint: 'capped at 100 %: the raw value is ' + percent(reply.performance_raw) +
+        ' (more units than the ideal cycle allows in the productive time: an ideal cycle set too slow, ' +
+        'or units counted while the machine reported a state other than PRD)' };
+  }
+  return { text: percent(v), hint: '', kind: 'ok' };
+}

@@ -1,12 +1,20 @@
 // line.js: the line view — for the current shift (the daemon's default range
 // of /lines/{id}/summary), each machine's state, availability (share of RUN),
-// time in each state, and its counters as rates per hour.
+// time in each state, and its counters as rates per hour; and the line's OEE
+// for the shift (/lines/{id}/oee): A, P, Q and OEE, the basis they rest on
+// (which machine gives time, which counter gives units), the inputs, and each
+// machine's own OEE in its row.
 
 import * as api from './api.js';
 import * as fmt from './format.js';
+import * as oee from './oee.js';
 import { el, setData, setText } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
+// The line's OEE: on entering, then every 15 s (one request; the summary's 3 s
+// would redo the counter summaries of every machine 5 times as often for a
+// figure that moves by a fraction of a percent in that time).
+const OEE_EVERY_MS = 15 * 1000;
 
 export class LineView {
   constructor(shared) {
@@ -14,6 +22,11 @@ export class LineView {
     this.periodMs = 3000;
     this.gen = 0;
     this.rows = new Map();
+    this.figures = new oee.Figures(false);
+    this.inputs = new oee.Inputs();
+    $('l-oee-figs').replaceChildren(this.figures.root);
+    $('l-oee-inputs').replaceChildren(this.inputs.root);
+    this.oeeTask = new oee.Every(OEE_EVERY_MS, () => this.loadOee());
   }
 
   enter(id) {
@@ -26,13 +39,41 @@ export class LineView {
     setText($('l-range'), '');
     setText($('l-avail'), '');
     $('l-error').hidden = true;
+    this.oee = null;
+    this.showOee();
+    this.oeeTask.reset();
   }
 
   leave() {
     this.gen++;
   }
 
+  async loadOee() {
+    const gen = this.gen;
+    let reply;
+    try {
+      reply = await api.get('/api/v1/lines/' + encodeURIComponent(this.id) + '/oee');
+    } catch (e) {
+      if (gen === this.gen && e instanceof api.ApiError && e.kind === 'http') setText($('l-basis'), 'OEE: ' + e.message);
+      throw e;
+    }
+    if (gen !== this.gen) return;
+    this.oee = reply;
+    this.showOee();
+  }
+
+  showOee() {
+    const r = this.oee;
+    this.figures.update(r);
+    this.inputs.update(r);
+    setText($('l-basis'), r ? 'Basis: ' + oee.basisText(r) : '');
+    setText($('l-oee-range'), r ? fmt.clock(r.from).slice(0, 5) + '–' + fmt.clock(r.to).slice(0, 5) : '');
+    const byId = new Map(r ? r.machines.map((m) => [m.machine, m]) : []);
+    for (const [id, row] of this.rows) row.figures.update(byId.get(id) || null);
+  }
+
   async refresh() {
+    this.oeeTask.poke();
     const gen = this.gen;
     let s;
     try {
@@ -66,6 +107,7 @@ export class LineView {
         this.rows.set(m.id, r);
         return r.tr;
       }));
+      this.showOee();
     }
     for (const m of s.machines) this.update(this.rows.get(m.id), m);
   }
@@ -76,14 +118,16 @@ export class LineView {
     const pct = el('span', { class: 'num' });
     const stack = el('div', { class: 'stack' });
     const rates = m.counters.map((c) => ({ metric: c.metric, value: el('span', { class: 'num' }) }));
+    const figures = new oee.Figures(true);
     const tr = el('tr', { dataset: { machine: m.id } },
       el('td', {}, el('a', { href: '#/machine/' + encodeURIComponent(m.id), text: m.name })),
       el('td', {}, pill),
       el('td', { class: 'avail-cell' }, el('span', { class: 'avail-bar' }, fill), pct),
       el('td', {}, stack),
       el('td', {}, el('div', { class: 'rates' },
-        ...rates.map((r) => el('span', {}, el('b', { text: r.metric }), r.value, ' /h')))));
-    return { tr, pill, fill, pct, stack, rates };
+        ...rates.map((r) => el('span', {}, el('b', { text: r.metric }), r.value, ' /h')))),
+      el('td', { class: 'oee-cell' }, figures.root));
+    return { tr, pill, fill, pct, stack, rates, figures };
   }
 
   update(r, m) {
