@@ -88,6 +88,8 @@ reader::statements::statements(sqlite3* db)
       machine(detail::prepare(db, (std::string(machine_columns) + "WHERE m.ident = ?1").c_str())),
       metrics(detail::prepare(
           db, "SELECT name, slot FROM metrics WHERE machine_id = ? ORDER BY slot")),
+      all_metrics(detail::prepare(
+          db, "SELECT machine_id, name, slot FROM metrics ORDER BY machine_id, slot")),
       // The last change at or before `from` (the state in force then) and
       // every change after it up to `to`, in one statement = one snapshot.
       states(detail::prepare(
@@ -214,12 +216,12 @@ std::vector<metric_info> reader::metrics(int64_t machine_id) {
   return out;
 }
 
-state_report reader::states(int64_t machine_id, int64_t from_ms, int64_t to_ms, int64_t now_ms) {
+state_report detail::states_in(sqlite3* db, sqlite3_stmt* s, int64_t machine_id,
+                               int64_t from_ms, int64_t to_ms, int64_t now_ms) {
   state_report rep;
   const int64_t end = std::min(to_ms, now_ms);
   if (end <= from_ms)
     return rep;
-  sqlite3_stmt* s = stmts_->states.get();
   detail::reset_on_exit r(s);
   sqlite3_bind_int64(s, 1, machine_id);
   sqlite3_bind_int64(s, 2, from_ms);
@@ -227,7 +229,7 @@ state_report reader::states(int64_t machine_id, int64_t from_ms, int64_t to_ms, 
 
   // Each change opens an interval that the next change (or `end`) closes.
   std::vector<std::pair<int64_t, std::string>> changes;
-  while (next_row(db_, s, "states"))
+  while (next_row(db, s, "states"))
     changes.emplace_back(sqlite3_column_int64(s, 0), detail::column_text(s, 1));
 
   std::map<std::string, int64_t> time_in;
@@ -248,6 +250,10 @@ state_report reader::states(int64_t machine_id, int64_t from_ms, int64_t to_ms, 
   std::stable_sort(rep.shares.begin(), rep.shares.end(),
                    [](const state_share& a, const state_share& b) { return a.ms > b.ms; });
   return rep;
+}
+
+state_report reader::states(int64_t machine_id, int64_t from_ms, int64_t to_ms, int64_t now_ms) {
+  return detail::states_in(db_, stmts_->states.get(), machine_id, from_ms, to_ms, now_ms);
 }
 
 } // namespace edgemes::storage
