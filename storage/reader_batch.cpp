@@ -5,7 +5,8 @@
 //
 // Each machine's result is computed by the same code as states() and
 // count_increases() (detail::states_in, detail::count_in_transaction), so it
-// equals theirs for the same file state; the group's head snapshots are
+// equals theirs for the same file state — the state intervals excepted,
+// which OEE does not use and are left out (states.shares only); the group's head snapshots are
 // loaded before its transaction begins, as a single call loads its one
 // (storage/reader_scan.cpp: the head first, then the transaction).
 #include "storage/reader.hpp"
@@ -34,7 +35,7 @@ std::vector<machine_reads> reader::read_machines(const std::vector<machine_reque
       for (size_t k = first; k < last; ++k) {
         const machine_request& m = machines[k];
         out[k].states = detail::states_in(db_, st.states.get(), m.machine_id, from_ms, to_ms,
-                                          now_ms);
+                                          now_ms, false);
         out[k].counted = detail::count_in_transaction(
             db_, st.scan, st.hours.get(), deadline_, head_.get(), snaps[k - first].get(),
             m.machine_id, m.slots, from_ms, to_ms, lookback_ms);

@@ -75,8 +75,9 @@ std::vector<counter_increase> count_in_transaction(
 
 // reader::states' work with its statement `states` (reader::statements::states),
 // in the caller's transaction or, with none open, in the statement's own.
+// `intervals` false leaves rep.intervals empty (the shares are the same).
 state_report states_in(sqlite3* db, sqlite3_stmt* states, int64_t machine_id, int64_t from_ms,
-                       int64_t to_ms, int64_t now_ms);
+                       int64_t to_ms, int64_t now_ms, bool intervals);
 
 // Runs `body` in the caller's read transaction, or in one of its own.
 template <class Body>

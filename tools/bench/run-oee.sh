@@ -21,8 +21,14 @@
 # PORT (18080), EDGEMES (the edgemes binary to test: $BUILD_DIR/bin/edgemes),
 # EDGEMES_OLD (a binary to compare with, interleaved), SEED_DIR (a KEEP=1
 # directory of an earlier run: its oee.db, oee.json and seed.json are reused
-# instead of seeding again — the seed takes minutes), KEEP=1 keeps the temp
-# dir (the file, the config, each reply).
+# instead of seeding again — the seed takes minutes), QUIET=1 (the daemons
+# poll each machine once an hour instead of every second: for CPU times on a
+# busy box), KEEP=1 keeps the temp dir (the file, the config, each reply).
+#
+# Besides curl's wall time each request prints the daemon's CPU time for it:
+# the sum over its threads of /proc/PID/task/*/schedstat (ns on a CPU), which
+# other load on the box does not inflate — with QUIET=1 nearly all of it is
+# the request's. Medians of both are printed.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -62,11 +68,15 @@ to="$(jq -r .to <<<"$seed")"
 machines="$(jq -r .machines <<<"$seed")"
 
 # start NAME BINARY DB PORT: a daemon on its own copy of the config.
+declare -A pid_of=()
 start() {
+  local poll='.'
+  [[ "${QUIET:-0}" == 1 ]] && poll='.lines[].machines[].poll_interval_ms = 3600000'
   jq --arg db "$3" --argjson port "$4" '.database.path = $db | .api.port = $port' \
-    "$out/oee.json" >"$out/$1.json"
+    "$out/oee.json" | jq "$poll" >"$out/$1.json"
   "$2" run --config "$out/$1.json" 2>"$out/$1.log" &
   pids+=($!)
+  pid_of[$1]=$!
   for _ in $(seq 1 150); do
     curl -sf "http://127.0.0.1:$4/api/v1/health" >/dev/null && return 0
     sleep 0.2
@@ -85,8 +95,12 @@ if [[ -n "$old" ]]; then
 fi
 start new "$edgemes" "$out/oee.db" "$port"
 
+# CPU time of a process so far, in ns (all its threads).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
 echo "run-oee: $(date -u +%FT%TZ) $(uptime)" >&2
-declare -A times=()
+declare -A times=() cpus=()
 for name in "${names[@]}"; do
   url="http://127.0.0.1:${ports[$name]}/api/v1/oee?from=$from&to=$to"
   echo "run-oee: $name: curl '$url'" >&2
@@ -96,19 +110,26 @@ for i in $(seq 1 "$reps"); do
   for name in "${names[@]}"; do
     url="http://127.0.0.1:${ports[$name]}/api/v1/oee?from=$from&to=$to"
     reply="$out/reply-$name-$i.json"
+    c0="$(cpu_ns "${pid_of[$name]}")"
     t="$(curl -sf -o "$reply" -w '%{time_total}' "$url")"
+    c1="$(cpu_ns "${pid_of[$name]}")"
+    cpu="$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')"
     times[$name]+="$t "
+    cpus[$name]+="$cpu "
     n="$(jq '.machines | length' "$reply")"
     with_oee="$(jq '[.machines[] | select(.oee != null)] | length' "$reply")"
-    echo "request $i $name: ${t}s, $n machines, $with_oee with an OEE, $(stat -c %s "$reply") bytes"
+    echo "request $i $name: ${t}s (daemon CPU ${cpu}s), $n machines, $with_oee with an OEE, $(stat -c %s "$reply") bytes"
   done
 done
 if [[ -n "$old" ]] && ! cmp -s "$out/reply-old-1.json" "$out/reply-new-1.json"; then
   echo "run-oee: note: the old and new replies differ (see $out/reply-{old,new}-1.json)" >&2
 fi
 echo "run-oee: $(date -u +%FT%TZ) $(uptime)" >&2
+hours=$(((to - from) / 3600000))
 for name in "${names[@]}"; do
   # shellcheck disable=SC2086
-  median="$(printf '%s\n' ${times[$name]} | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
-  echo "median of $reps ($name: $([[ $name == new ]] && echo "$edgemes" || echo "$old")): ${median}s for $machines machines x ${hours} h"
+  wall="$(printf '%s\n' ${times[$name]} | median)"
+  # shellcheck disable=SC2086
+  cpu="$(printf '%s\n' ${cpus[$name]} | median)"
+  echo "median of $reps ($name: $([[ $name == new ]] && echo "$edgemes" || echo "$old")): ${wall}s wall, daemon CPU ${cpu}s, for $machines machines x ${hours} h"
 done
