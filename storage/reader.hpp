@@ -120,7 +120,7 @@ struct machine_request {
 
 // What reader::read_machines gives for one machine.
 struct machine_reads {
-  state_report states;                    // = states(id, from, to, now)
+  state_report states;                    // shares = states(id, from, to, now).shares; no intervals
   std::vector<counter_increase> counted;  // = count_increases(id, slots, from, to, lookback)
 };
 
@@ -201,11 +201,11 @@ public:
                                                 int64_t from_ms, int64_t to_ms,
                                                 int64_t lookback_ms = kCounterLookbackMs);
 
-  // states() and count_increases() of many machines over one range, one
-  // result per entry of `machines`, each equal to what those two calls would
-  // return for the same file state. The machines are read in groups of
-  // `per_transaction`, each group in one read transaction (its head
-  // snapshots loaded before it): a few transactions for a floor of machines
+  // states() (its shares: OEE needs no intervals) and count_increases() of
+  // many machines over one range, one result per entry of `machines`, each
+  // equal to what those two calls would return for the same file state. The
+  // machines are read in groups of `per_transaction`, each group in one read
+  // transaction (its head snapshots loaded before it): a few transactions for a floor of machines
   // instead of two per machine, and none held for the whole call — unless
   // the caller has one open (storage::read_snapshot), which is then used.
   // Throws db_error.
