@@ -1,8 +1,14 @@
-// api/oee: see oee.hpp. The inputs of each machine come from two reads on
-// the worker's reader — its state changes in the range and one
-// count_increases() for its oee counters — each in its own short read
-// transaction (the head loaded before it), so a reply for 1 000 machines
-// never holds one transaction for its whole duration.
+// api/oee: see oee.hpp. The inputs of each machine are its state changes in
+// the range and the increase of its oee counters (reader::count_increases).
+// A line's or the floor's machines are read in groups (evaluator::prefetch ->
+// reader::read_machines): one read transaction per group of
+// kMachinesPerTransaction machines (the group's head snapshots loaded before
+// it), and every machine's metrics in one statement — so a reply for 1 000
+// machines costs a few dozen transactions, not three per machine, and still
+// never holds one transaction for its whole duration (a transaction pins its
+// WAL snapshot: the writer's checkpoints wait for it). A single machine (its
+// endpoint, its series, a line's output counter) reads on its own, in short
+// transactions of its own.
 #include "api/oee.hpp"
 
 #include "api/endpoints.hpp"
@@ -17,6 +23,14 @@ namespace edgemes::api::oee {
 namespace {
 
 constexpr const char* no_state = "no_state";
+
+// Machines read in one read transaction by evaluator::prefetch: ~1-2 ms of
+// reads each group on a 1 000-machine floor, so the writer never waits long.
+constexpr size_t kMachinesPerTransaction = 50;
+
+// From this many machines on, prefetch reads every machine's metrics in one
+// statement instead of one statement per machine.
+constexpr size_t kAllMetricsFrom = 32;
 
 } // namespace
 
@@ -154,7 +168,7 @@ struct machine_eval {
 };
 
 // Reads the inputs of configured machines; caches their rows and slots
-// across the buckets of a series.
+// across the buckets of a series, and the reads prefetch() made for a range.
 class evaluator {
 public:
   evaluator(storage::reader& db, const config::config& plant,
@@ -169,6 +183,32 @@ public:
     return it == rows_.end() ? nullptr : &it->second;
   }
 
+  // Reads what machine() needs of each of `machines` over `range`, in groups
+  // of kMachinesPerTransaction per read transaction; machine() then takes it
+  // from here instead of reading (the same reads: reader::read_machines).
+  void prefetch(const std::vector<const config::machine_config*>& machines, time_range range,
+                int64_t now) {
+    prefetched_.clear();
+    if (machines.size() >= kAllMetricsFrom && !all_metrics_) {
+      for (auto& [id, ms] : db_.all_metrics())
+        metrics_[id] = std::move(ms);
+      all_metrics_ = true;
+    }
+    std::vector<storage::machine_request> requests;
+    std::vector<const config::machine_config*> read;
+    for (const config::machine_config* mc : machines) {
+      const storage::machine_info* info = row(mc->id);
+      if (!info)
+        continue;  // machine() reads nothing for it
+      requests.push_back({info->id, slots(info, counter_names(*mc))});
+      read.push_back(mc);
+    }
+    auto got = db_.read_machines(requests, range.from_ms, range.to_ms, now,
+                                 storage::kCounterLookbackMs, kMachinesPerTransaction);
+    for (size_t i = 0; i < read.size(); ++i)
+      prefetched_[read[i]->id] = {range, now, std::move(got[i])};
+  }
+
   machine_eval machine(const config::machine_config& mc, time_range range, int64_t now) {
     machine_eval e;
     inputs& in = e.in;
@@ -176,9 +216,12 @@ public:
     in.total_ms = std::max<int64_t>(0, end - range.from_ms);
     in.ideal_cycle_s = mc.oee.ideal_cycle_s;
     const storage::machine_info* info = row(mc.id);
+    const storage::machine_reads* pre = prefetched(mc.id, range, now);
     int64_t seen = 0;
     if (info && in.total_ms > 0) {
-      for (const auto& s : db_.states(info->id, range.from_ms, range.to_ms, now).shares) {
+      const auto shares =
+          pre ? pre->states.shares : db_.states(info->id, range.from_ms, range.to_ms, now).shares;
+      for (const auto& s : shares) {
         const std::string cls = config::e10_class(plant_, mc, s.state);
         in.class_ms[cls] += s.ms;
         if (cls == config::e10_unmapped)
@@ -187,7 +230,13 @@ public:
       }
     }
     in.class_ms[no_state] += in.total_ms - seen;
-    read_counters(mc, info, range, in);
+    wanted w;
+    for (auto [name, target] : {std::pair{&mc.oee.total, &in.total},
+                                std::pair{&mc.oee.good, &in.good},
+                                std::pair{&mc.oee.reject, &in.reject}})
+      if (!name->empty())
+        w.emplace_back(*name, target);
+    read(info, range, w, in, pre);
     e.out = compute(in);
     return e;
   }
@@ -196,7 +245,7 @@ public:
   std::optional<counter_input> counter(const config::machine_config& mc, const std::string& metric,
                                        time_range range, std::string& missing) {
     inputs in;
-    read(mc, row(mc.id), range, {{metric, &in.total}}, in);
+    read(row(mc.id), range, {{metric, &in.total}}, in, nullptr);
     if (!in.total)
       missing = in.missing.count("total") ? in.missing.at("total") : "";
     return in.total;
@@ -205,35 +254,45 @@ public:
 private:
   using wanted = std::vector<std::pair<std::string, std::optional<counter_input>*>>;
 
-  void read_counters(const config::machine_config& mc, const storage::machine_info* info,
-                     time_range range, inputs& in) {
-    wanted w;
-    for (auto [name, target] : {std::pair{&mc.oee.total, &in.total},
-                                std::pair{&mc.oee.good, &in.good},
-                                std::pair{&mc.oee.reject, &in.reject}})
+  // The oee counters machine() reads, in its order.
+  static std::vector<std::string> counter_names(const config::machine_config& mc) {
+    std::vector<std::string> out;
+    for (const std::string* name : {&mc.oee.total, &mc.oee.good, &mc.oee.reject})
       if (!name->empty())
-        w.emplace_back(*name, target);
-    read(mc, info, range, w, in);
+        out.push_back(*name);
+    return out;
   }
 
-  // Fills each wanted counter that the file has; names the others in
-  // in.missing (under "total", "good" or "reject" by position).
-  void read(const config::machine_config&, const storage::machine_info* info, time_range range,
-            const wanted& w, inputs& in) {
-    if (w.empty())
-      return;
-    std::vector<int> slots;
+  // The slot of each name in the file (-1: the machine has no such metric).
+  std::vector<int> slots(const storage::machine_info* info, const std::vector<std::string>& names) {
+    std::vector<int> out;
     const std::vector<storage::metric_info>* metrics = info ? &metrics_of(info->id) : nullptr;
-    for (const auto& [name, target] : w) {
+    for (const auto& name : names) {
       int slot = -1;
       if (metrics)
         for (const auto& m : *metrics)
           if (m.name == name)
             slot = m.slot;
-      slots.push_back(slot);
+      out.push_back(slot);
     }
+    return out;
+  }
+
+  // Fills each wanted counter that the file has; names the others in
+  // in.missing (under "total", "good" or "reject" by position). `pre`: the
+  // counts prefetch() read for these counters, or null to read them.
+  void read(const storage::machine_info* info, time_range range, const wanted& w, inputs& in,
+            const storage::machine_reads* pre) {
+    if (w.empty())
+      return;
+    std::vector<std::string> names;
+    for (const auto& [name, target] : w)
+      names.push_back(name);
+    const std::vector<int> slots = this->slots(info, names);
     std::vector<storage::counter_increase> got;
-    if (info)
+    if (pre)
+      got = pre->counted;
+    else if (info)
       got = db_.count_increases(info->id, slots, range.from_ms, range.to_ms);
     for (size_t i = 0; i < w.size(); ++i) {
       if (slots[i] < 0) {
@@ -255,14 +314,32 @@ private:
   const std::vector<storage::metric_info>& metrics_of(int64_t id) {
     auto it = metrics_.find(id);
     if (it == metrics_.end())
-      it = metrics_.emplace(id, db_.metrics(id)).first;
+      it = metrics_.emplace(id, all_metrics_ ? std::vector<storage::metric_info>{}
+                                             : db_.metrics(id)).first;
     return it->second;
+  }
+
+  struct prefetched_reads {
+    time_range range;
+    int64_t now = 0;
+    storage::machine_reads reads;
+  };
+
+  const storage::machine_reads* prefetched(const std::string& ident, time_range range,
+                                           int64_t now) const {
+    auto it = prefetched_.find(ident);
+    if (it == prefetched_.end() || it->second.range.from_ms != range.from_ms ||
+        it->second.range.to_ms != range.to_ms || it->second.now != now)
+      return nullptr;
+    return &it->second.reads;
   }
 
   storage::reader& db_;
   const config::config& plant_;
   std::unordered_map<std::string, storage::machine_info> rows_;
   std::unordered_map<int64_t, std::vector<storage::metric_info>> metrics_;
+  bool all_metrics_ = false;  // metrics_ holds every machine's (none: no metric)
+  std::unordered_map<std::string, prefetched_reads> prefetched_;
 };
 
 // A machine's reply members (the caller opens and closes the object).
@@ -291,6 +368,10 @@ line_eval evaluate_line(evaluator& ev, const config::line_config& l, time_range 
                         int64_t now) {
   line_eval e;
   const config::machine_config* output = nullptr;
+  std::vector<const config::machine_config*> all;
+  for (const auto& m : l.machines)
+    all.push_back(&m);
+  ev.prefetch(all, range, now);
   for (const auto& m : l.machines) {
     e.machines.emplace_back(&m, ev.machine(m, range, now));
     if (m.oee.ideal_cycle_s > 0 &&
@@ -339,24 +420,33 @@ line_eval evaluate_line(evaluator& ev, const config::line_config& l, time_range 
   return e;
 }
 
+// The line's `basis` member (docs/API.md): the output counter (the line
+// reply only; `l` null leaves it out, as a series point does), the
+// bottleneck and the machine the time comes from.
+void basis_json(json_out& w, const config::line_config* l, const line_eval& e) {
+  w.key("basis").begin_object();
+  if (l) {
+    w.key("output");
+    if (l->output.machine.empty())
+      w.null();
+    else
+      w.begin_object().key("machine").value(l->output.machine).key("metric")
+          .value(l->output.metric).end_object();
+  }
+  w.key("bottleneck");
+  e.bottleneck ? w.value(e.bottleneck->id) : w.null();
+  w.key("time_from");
+  e.time_from ? w.value(e.time_from->id) : w.null();
+  w.end_object();
+}
+
 void line_fields(json_out& w, const config::line_config& l, time_range range, const line_eval& e,
                  bool with_machines) {
   w.key("line").value(l.id);
   w.key("name").value(l.name);
   w.key("from").value(range.from_ms);
   w.key("to").value(range.to_ms);
-  w.key("basis").begin_object();
-  w.key("output");
-  if (l.output.machine.empty())
-    w.null();
-  else
-    w.begin_object().key("machine").value(l.output.machine).key("metric").value(l.output.metric)
-        .end_object();
-  w.key("bottleneck");
-  e.bottleneck ? w.value(e.bottleneck->id) : w.null();
-  w.key("time_from");
-  e.time_from ? w.value(e.time_from->id) : w.null();
-  w.end_object();
+  basis_json(w, &l, e);
   result_json(w, e.in, e.out);
   if (!with_machines)
     return;
@@ -445,6 +535,12 @@ query_reply floor(storage::reader& db, const config::config& plant,
   line ? w.value(*line) : w.null();
   w.key("from").value(range.from_ms);
   w.key("to").value(range.to_ms);
+  std::vector<const config::machine_config*> all;
+  for (const auto& l : plant.lines)
+    if (!line || l.id == *line)
+      for (const auto& m : l.machines)
+        all.push_back(&m);
+  ev.prefetch(all, range, now_ms);
   w.key("machines").begin_array();
   for (const auto& l : plant.lines) {
     if (line && l.id != *line)
@@ -497,12 +593,7 @@ query_reply line_series(storage::reader& db, const config::config& plant, const 
     const line_eval e = evaluate_line(ev, *l, {b.from_ms, b.to_ms}, now_ms);
     w.begin_object();
     point_head(w, b, s);
-    w.key("basis").begin_object();
-    w.key("bottleneck");
-    e.bottleneck ? w.value(e.bottleneck->id) : w.null();
-    w.key("time_from");
-    e.time_from ? w.value(e.time_from->id) : w.null();
-    w.end_object();
+    basis_json(w, nullptr, e);
     result_json(w, e.in, e.out);
     w.end_object();
   }

@@ -18,8 +18,10 @@
 //   oee          = availability x performance x quality
 // A factor whose inputs are missing is null with the reason; OEE then too.
 //
-// The endpoint functions run on a query worker (inside a read_job), each
-// machine in its own read transaction(s); parameters arrive validated.
+// The endpoint functions run on a query worker (inside a read_job);
+// parameters arrive validated. A line's or the floor's machines are read in
+// groups, one short read transaction per group (reader::read_machines); a
+// single machine in read transactions of its own.
 // Thread-safety: compute() is pure; the rest uses the caller's reader.
 #pragma once
 

@@ -15,7 +15,9 @@
 #include "storage/sql_functions.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
+#include <string_view>
 #include <thread>
 
 namespace edgemes::storage {
@@ -88,6 +90,8 @@ reader::statements::statements(sqlite3* db)
       machine(detail::prepare(db, (std::string(machine_columns) + "WHERE m.ident = ?1").c_str())),
       metrics(detail::prepare(
           db, "SELECT name, slot FROM metrics WHERE machine_id = ? ORDER BY slot")),
+      all_metrics(detail::prepare(
+          db, "SELECT machine_id, name, slot FROM metrics ORDER BY machine_id, slot")),
       // The last change at or before `from` (the state in force then) and
       // every change after it up to `to`, in one statement = one snapshot.
       states(detail::prepare(
@@ -214,40 +218,65 @@ std::vector<metric_info> reader::metrics(int64_t machine_id) {
   return out;
 }
 
-state_report reader::states(int64_t machine_id, int64_t from_ms, int64_t to_ms, int64_t now_ms) {
+state_report detail::states_in(sqlite3* db, sqlite3_stmt* s, int64_t machine_id,
+                               int64_t from_ms, int64_t to_ms, int64_t now_ms, bool intervals) {
   state_report rep;
   const int64_t end = std::min(to_ms, now_ms);
   if (end <= from_ms)
     return rep;
-  sqlite3_stmt* s = stmts_->states.get();
   detail::reset_on_exit r(s);
   sqlite3_bind_int64(s, 1, machine_id);
   sqlite3_bind_int64(s, 2, from_ms);
   sqlite3_bind_int64(s, 3, end);
 
   // Each change opens an interval that the next change (or `end`) closes.
-  std::vector<std::pair<int64_t, std::string>> changes;
-  while (next_row(db_, s, "states"))
-    changes.emplace_back(sqlite3_column_int64(s, 0), detail::column_text(s, 1));
-
-  std::map<std::string, int64_t> time_in;
+  // The texts are few (a handful of states): kept once each, in `time_in`,
+  // and a change names its text by index there.
+  std::vector<std::pair<std::string, int64_t>> time_in;
   int64_t total = 0;
-  for (size_t i = 0; i < changes.size(); ++i) {
-    const int64_t begin = std::max(changes[i].first, from_ms);
-    const int64_t stop = i + 1 < changes.size() ? std::min(changes[i + 1].first, end) : end;
+  int64_t open_ts = 0;
+  size_t open = SIZE_MAX;  // the open interval's text in time_in
+  auto close = [&](int64_t next_ts) {
+    const int64_t begin = std::max(open_ts, from_ms);
+    const int64_t stop = std::min(next_ts, end);
     if (stop <= begin)
-      continue;
-    rep.intervals.push_back({changes[i].second, begin, stop});
-    time_in[changes[i].second] += stop - begin;
+      return;
+    if (intervals)
+      rep.intervals.push_back({time_in[open].first, begin, stop});
+    time_in[open].second += stop - begin;
     total += stop - begin;
+  };
+  while (next_row(db, s, "states")) {
+    const int64_t ts = sqlite3_column_int64(s, 0);
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 1));
+    const size_t len = static_cast<size_t>(sqlite3_column_bytes(s, 1));
+    if (open != SIZE_MAX)
+      close(ts);
+    const std::string_view state(text ? text : "", text ? len : 0);
+    open = 0;
+    while (open < time_in.size() && time_in[open].first != state)
+      ++open;
+    if (open == time_in.size())
+      time_in.emplace_back(std::string(state), 0);
+    open_ts = ts;
   }
+  if (open != SIZE_MAX)
+    close(end);
+
+  // By text (the order a std::map gives), then largest first: the sort is
+  // stable, so ties stay by name.
+  std::sort(time_in.begin(), time_in.end());
   for (const auto& [state, ms] : time_in)
-    rep.shares.push_back(
-        {state, ms, total > 0 ? static_cast<double>(ms) / static_cast<double>(total) : 0.0});
-  // Largest first; ties by name so the order is stable.
+    if (ms > 0)
+      rep.shares.push_back(
+          {state, ms, total > 0 ? static_cast<double>(ms) / static_cast<double>(total) : 0.0});
   std::stable_sort(rep.shares.begin(), rep.shares.end(),
                    [](const state_share& a, const state_share& b) { return a.ms > b.ms; });
   return rep;
+}
+
+state_report reader::states(int64_t machine_id, int64_t from_ms, int64_t to_ms, int64_t now_ms) {
+  return detail::states_in(db_, stmts_->states.get(), machine_id, from_ms, to_ms, now_ms, true);
 }
 
 } // namespace edgemes::storage

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,6 +111,19 @@ struct counter_increase {
 
 constexpr int64_t kCounterLookbackMs = 24LL * 3600 * 1000;
 
+// One machine of reader::read_machines: its row id and the counter slots
+// whose increase is wanted (as count_increases' `slots`; -1 reads as no data).
+struct machine_request {
+  int64_t machine_id = 0;
+  std::vector<int> slots;
+};
+
+// What reader::read_machines gives for one machine.
+struct machine_reads {
+  state_report states;                    // shares = states(id, from, to, now).shares; no intervals
+  std::vector<counter_increase> counted;  // = count_increases(id, slots, from, to, lookback)
+};
+
 class reader {
 public:
   // Opens read-only. Retries briefly while the file is being created or its
@@ -133,6 +147,8 @@ public:
   std::vector<machine_info> machines(const std::optional<std::string>& line_ident = std::nullopt);
   std::optional<machine_info> machine(const std::string& ident);
   std::vector<metric_info> metrics(int64_t machine_id);
+  // Every machine's metrics by machine id, by slot, in one statement.
+  std::map<int64_t, std::vector<metric_info>> all_metrics();
 
   // Latest value and its timestamp for each metric of the machine, looking
   // back at most `max_rows` polls and 720 compaction windows (a metric not
@@ -184,6 +200,19 @@ public:
   std::vector<counter_increase> count_increases(int64_t machine_id, const std::vector<int>& slots,
                                                 int64_t from_ms, int64_t to_ms,
                                                 int64_t lookback_ms = kCounterLookbackMs);
+
+  // states() (its shares: OEE needs no intervals) and count_increases() of
+  // many machines over one range, one result per entry of `machines`, each
+  // equal to what those two calls would return for the same file state. The
+  // machines are read in groups of `per_transaction`, each group in one read
+  // transaction (its head snapshots loaded before it): a few transactions for a floor of machines
+  // instead of two per machine, and none held for the whole call — unless
+  // the caller has one open (storage::read_snapshot), which is then used.
+  // Throws db_error.
+  std::vector<machine_reads> read_machines(const std::vector<machine_request>& machines,
+                                           int64_t from_ms, int64_t to_ms, int64_t now_ms,
+                                           int64_t lookback_ms = kCounterLookbackMs,
+                                           size_t per_transaction = 50);
 
   sqlite3* handle() const { return db_; }  // for tests and pragma read-back
 

@@ -94,6 +94,13 @@ public:
                                 forward, -1, f);
   }
 
+  // No value of the machine lies before `t`: no chunk starts before it and
+  // no hot poll (head, log) is older.
+  bool nothing_before(int64_t t) const {
+    return (!layout_.oldest_chunk || *layout_.oldest_chunk >= t) &&
+           (layout_.hot_ts.empty() || layout_.hot_ts.front() >= t);
+  }
+
   // Hours from `t` on that no row covers, up to `hi`: where a forward read
   // of polls starting at `t` may stop.
   int64_t scan_end(int64_t t, int64_t lo, int64_t hi) const {
@@ -129,80 +136,96 @@ private:
 
 } // namespace
 
-std::vector<counter_increase> reader::count_increases(int64_t machine_id,
-                                                      const std::vector<int>& slots,
-                                                      int64_t from_ms, int64_t to_ms,
-                                                      int64_t lookback_ms) {
+std::vector<counter_increase> detail::count_in_transaction(
+    sqlite3* db, scan_statements& st, sqlite3_stmt* hours,
+    std::chrono::steady_clock::time_point deadline, const head* h, const head::snapshot* snap,
+    int64_t machine_id, const std::vector<int>& slots, int64_t from_ms, int64_t to_ms,
+    int64_t lookback_ms) {
   std::vector<counter_fold> folds(slots.size());
   std::vector<counter_increase> out(slots.size());
   if (from_ms >= to_ms || slots.empty())
     return out;
-  statements& st = *stmts_;
-  // The head first, then the transaction (storage/reader_scan.cpp).
-  std::shared_ptr<const head::snapshot> snap = head_ ? head_->load(machine_id) : nullptr;
-  in_read(db_, st.begin.get(), st.commit.get(), st.rollback.get(), "count increases", [&] {
-    piecewise p(db_, st.scan, st.hours.get(), deadline_, head_.get(), snap.get(), machine_id,
-                slots);
-    // The newest value before `from`, at most lookback_ms back, per slot.
-    const int64_t back = from_ms - std::max<int64_t>(0, lookback_ms);
-    const int64_t lo = back < from_ms ? back : from_ms;
-    size_t missing = slots.size();
-    std::vector<bool> found(slots.size(), false);
-    auto take = [&](size_t i, double v) {
-      if (found[i] || std::isnan(v))
-        return;
-      found[i] = true;
-      folds[i].prev = v;
-      --missing;
-    };
-    for (int64_t t = from_ms; t > lo && missing > 0;) {
-      const int64_t hour = floor_to(t - 1, H);
-      if (auto x = p.row_covers(hour, lo, t)) {
-        if (*x < t)
-          p.scan(*x, t, false, [&](int64_t, const double* v) {
-            for (size_t i = 0; i < slots.size(); ++i)
-              take(i, v[i]);
-            return missing > 0;
-          });
-        if (missing > 0)
-          p.rows(hour, [&](size_t i, const hour_summary& s) { take(i, s.last); });
-        t = hour;
+  piecewise p(db, st, hours, deadline, h, snap, machine_id, slots);
+  // The newest value before `from`, at most lookback_ms back, per slot.
+  const int64_t back = from_ms - std::max<int64_t>(0, lookback_ms);
+  const int64_t lo = back < from_ms ? back : from_ms;
+  size_t missing = slots.size();
+  std::vector<bool> found(slots.size(), false);
+  auto take = [&](size_t i, double v) {
+    if (found[i] || std::isnan(v))
+      return;
+    found[i] = true;
+    folds[i].prev = v;
+    --missing;
+  };
+  for (int64_t t = from_ms; t > lo && missing > 0;) {
+    // Below the oldest chunk and the oldest hot poll there is no value: the
+    // walk back stops there instead of seeking an empty row per hour.
+    if (p.nothing_before(t))
+      break;
+    const int64_t hour = floor_to(t - 1, H);
+    if (auto x = p.row_covers(hour, lo, t)) {
+      if (*x < t)
+        p.scan(*x, t, false, [&](int64_t, const double* v) {
+          for (size_t i = 0; i < slots.size(); ++i)
+            take(i, v[i]);
+          return missing > 0;
+        });
+      if (missing > 0)
+        p.rows(hour, [&](size_t i, const hour_summary& s) { take(i, s.last); });
+      t = hour;
+      continue;
+    }
+    const int64_t s = p.scan_start(t, lo);
+    p.scan(s, t, false, [&](int64_t, const double* v) {
+      for (size_t i = 0; i < slots.size(); ++i)
+        take(i, v[i]);
+      return missing > 0;
+    });
+    t = s;
+  }
+  for (size_t i = 0; i < slots.size(); ++i)
+    out[i].has_before = found[i];
+
+  // The range itself, oldest piece first.
+  for (int64_t t = from_ms; t < to_ms;) {
+    if (t == floor_to(t, H)) {
+      if (auto x = p.row_covers(t, from_ms, to_ms)) {
+        p.rows(t, [&](size_t i, const hour_summary& s) { folds[i].add(s); });
+        t = *x;
         continue;
       }
-      const int64_t s = p.scan_start(t, lo);
-      p.scan(s, t, false, [&](int64_t, const double* v) {
-        for (size_t i = 0; i < slots.size(); ++i)
-          take(i, v[i]);
-        return missing > 0;
-      });
-      t = s;
     }
-    for (size_t i = 0; i < slots.size(); ++i)
-      out[i].has_before = found[i];
-
-    // The range itself, oldest piece first.
-    for (int64_t t = from_ms; t < to_ms;) {
-      if (t == floor_to(t, H)) {
-        if (auto x = p.row_covers(t, from_ms, to_ms)) {
-          p.rows(t, [&](size_t i, const hour_summary& s) { folds[i].add(s); });
-          t = *x;
-          continue;
-        }
-      }
-      const int64_t e = p.scan_end(t, from_ms, to_ms);
-      p.scan(t, e, true, [&](int64_t ts, const double* v) {
-        for (size_t i = 0; i < slots.size(); ++i)
-          folds[i].add(ts, v[i]);
-        return true;
-      });
-      t = e;
-    }
-  });
+    const int64_t e = p.scan_end(t, from_ms, to_ms);
+    p.scan(t, e, true, [&](int64_t ts, const double* v) {
+      for (size_t i = 0; i < slots.size(); ++i)
+        folds[i].add(ts, v[i]);
+      return true;
+    });
+    t = e;
+  }
   for (size_t i = 0; i < slots.size(); ++i) {
     const bool before = out[i].has_before;
     out[i] = folds[i].result;
     out[i].has_before = before;
   }
+  return out;
+}
+
+std::vector<counter_increase> reader::count_increases(int64_t machine_id,
+                                                      const std::vector<int>& slots,
+                                                      int64_t from_ms, int64_t to_ms,
+                                                      int64_t lookback_ms) {
+  if (from_ms >= to_ms || slots.empty())
+    return std::vector<counter_increase>(slots.size());
+  statements& st = *stmts_;
+  // The head first, then the transaction (storage/reader_scan.cpp).
+  std::shared_ptr<const head::snapshot> snap = head_ ? head_->load(machine_id) : nullptr;
+  std::vector<counter_increase> out;
+  in_read(db_, st.begin.get(), st.commit.get(), st.rollback.get(), "count increases", [&] {
+    out = detail::count_in_transaction(db_, st.scan, st.hours.get(), deadline_, head_.get(),
+                                       snap.get(), machine_id, slots, from_ms, to_ms, lookback_ms);
+  });
   return out;
 }
 

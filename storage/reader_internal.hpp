@@ -58,10 +58,26 @@ struct scan_layout {
   int64_t window_ms = 0;
   std::vector<int64_t> hot_ts;
   std::optional<int64_t> hours_from;    // compaction.hours_from: rows before it are gone
+  std::optional<int64_t> oldest_chunk;  // min(chunks.start): no chunk poll is older
 };
 scan_layout probe_scan(sqlite3* db, scan_statements& st,
                        std::chrono::steady_clock::time_point deadline, const head* h,
                        const head::snapshot* snap, int64_t machine_id);
+
+// reader::count_increases' work inside a read transaction that is already
+// open, with the machine's head snapshot loaded before it (as
+// scan_in_transaction); `hours` is the statement reader::statements::hours.
+std::vector<counter_increase> count_in_transaction(
+    sqlite3* db, scan_statements& st, sqlite3_stmt* hours,
+    std::chrono::steady_clock::time_point deadline, const head* h, const head::snapshot* snap,
+    int64_t machine_id, const std::vector<int>& slots, int64_t from_ms, int64_t to_ms,
+    int64_t lookback_ms);
+
+// reader::states' work with its statement `states` (reader::statements::states),
+// in the caller's transaction or, with none open, in the statement's own.
+// `intervals` false leaves rep.intervals empty (the shares are the same).
+state_report states_in(sqlite3* db, sqlite3_stmt* states, int64_t machine_id, int64_t from_ms,
+                       int64_t to_ms, int64_t now_ms, bool intervals);
 
 // Runs `body` in the caller's read transaction, or in one of its own.
 template <class Body>
@@ -93,7 +109,7 @@ void in_read(sqlite3* db, sqlite3_stmt* begin, sqlite3_stmt* commit, sqlite3_stm
 
 struct reader::statements {
   detail::stmt_ptr begin, commit, rollback;
-  detail::stmt_ptr lines, machines, machine, metrics, states;
+  detail::stmt_ptr lines, machines, machine, metrics, all_metrics, states;
   detail::stmt_ptr hours;  // counter_hours rows of one (hour, machine)
   detail::scan_statements scan;
 

@@ -332,10 +332,16 @@ detail::scan_layout detail::probe_scan(sqlite3* db, scan_statements& st,
   out.window_ms = run.window();
   for (const auto& p : run.hot())
     out.hot_ts.push_back(p.ts);
-  sqlite3_stmt* q = st.hours_from.get();
+  {
+    sqlite3_stmt* q = st.hours_from.get();
+    reset_on_exit r(q);
+    if (next_row(db, q, "scan: counter hours from") && sqlite3_column_type(q, 0) != SQLITE_NULL)
+      out.hours_from = sqlite3_column_int64(q, 0);
+  }
+  sqlite3_stmt* q = st.oldest_chunk.get();
   reset_on_exit r(q);
-  if (next_row(db, q, "scan: counter hours from") && sqlite3_column_type(q, 0) != SQLITE_NULL)
-    out.hours_from = sqlite3_column_int64(q, 0);
+  if (next_row(db, q, "scan: oldest chunk") && sqlite3_column_type(q, 0) != SQLITE_NULL)
+    out.oldest_chunk = sqlite3_column_int64(q, 0);
   return out;
 }
 
