@@ -15,21 +15,16 @@
 # PORT (18080), KEEP=1 keeps the temp dir (the file, the config, each reply).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 build="${BUILD_DIR:-$root/build}"
 machines="${MACHINES:-1000}"
 hours="${HOURS:-8}"
 reps="${REPS:-5}"
 port="${PORT:-18080}"
-command -v jq >/dev/null || { echo "run-oee: needs jq (apt-get install jq)" >&2; exit 1; }
-
-out="$(mktemp -d /tmp/edgemes-oee.XXXXXX)"
-daemon=""
-cleanup() {
-  if [[ -n "$daemon" ]]; then kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; fi
-  if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$out"; else echo "run-oee: kept $out" >&2; fi
-}
-trap cleanup EXIT
+bench_tools run-oee jq
+daemon=""  # set below; stopped on exit
+bench_tmp oee 'stop_pid "$daemon"'
 
 seed_cmd=("$build/bin/edgemes-bench" oee-seed --db "$out/oee.db" --config-out "$out/oee.json"
           --machines "$machines" --hours "$hours" --port "$port")
