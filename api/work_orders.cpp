@@ -1,11 +1,21 @@
 // Work orders (api/handlers.hpp; docs/API.md, "Work orders"; the life cycle in
 // storage/mes.hpp and docs/MES.md).
 //
-// Create and the transitions are write jobs on the writer; the reads count on
-// a query worker, in one read snapshot:
-// - boards: the line's output counter (config lines[].output) summed with
-//   storage::count_increase over each run [start, end) — a running run ends
-//   now — so paused time counts nothing and a counter reset is no loss;
+// Create and the transitions are write jobs on the writer; the reads run on a
+// query worker in two steps:
+// - the orders, their BOM items and the counters' row ids and slots, in one
+//   read snapshot (storage::read_snapshot), so the reply shows one committed
+//   state of the MES tables;
+// - then the counts, each a reader::count_increases (storage/counters.hpp's
+//   rule from the hour summaries, equal to the reference count_increase) in
+//   its own short read transaction with the head loaded before it — never
+//   inside the snapshot above, whose transaction began before the head would
+//   be loaded (storage/reader_scan.cpp: the head must come first).
+// What is counted:
+// - boards: the line's output counter (config lines[].output) summed over
+//   each run [start, end) — a running run ends now — so paused time counts
+//   nothing and a counter reset is no loss; runs do not overlap, so the sum
+//   is exact whichever state each run's count reads;
 // - rate: boards per running hour; ETA: now + the boards left at that rate
 //   (running orders only);
 // - components (one order): per part number boards x its quantity on the
@@ -17,7 +27,6 @@
 #include "api/endpoints.hpp"
 #include "api/json_out.hpp"
 #include "clock/clock.hpp"
-#include "storage/counters.hpp"
 #include "storage/dashboard.hpp"
 #include "storage/mes.hpp"
 #include "storage/mes_reads.hpp"
@@ -57,15 +66,47 @@ std::optional<counter_ref> find_counter(storage::reader& db, const std::string& 
   return std::nullopt;
 }
 
-// What `c` counted over the order's runs (a running run ends at now).
+// What `c` counted over the order's runs (a running run ends at now): one
+// count_increases per run, each in its own read transaction (file comment).
 double counted(storage::reader& db, const counter_ref& c,
                const std::vector<storage::work_order_run>& runs, int64_t now) {
   double sum = 0;
+  const std::vector<int> slot{c.slot};
   for (const auto& r : runs)
-    sum += storage::count_increase(db, c.machine_id, c.slot, r.start_ms,
-                                   r.end_ms > 0 ? r.end_ms : std::max(now, r.start_ms))
+    sum += db.count_increases(c.machine_id, slot, r.start_ms,
+                              r.end_ms > 0 ? r.end_ms : std::max(now, r.start_ms))[0]
                .increase;
   return sum;
+}
+
+// What one order's reply needs from the MES tables and the catalogue, read
+// in one snapshot before anything is counted.
+struct order_facts {
+  storage::work_order_info order;
+  std::optional<counter_ref> output;
+  bool components = false;
+  std::vector<storage::bom_item_row> items;  // with components
+  std::vector<counter_ref> placers;          // with components: the line's, in config order
+};
+
+order_facts read_facts(storage::reader& db, const config::config& plant,
+                       storage::work_order_info o, bool components) {
+  order_facts f;
+  f.order = std::move(o);
+  const config::line_config* line = endpoints::find_line(plant, f.order.line);
+  if (line && !line->output.machine.empty())
+    f.output = find_counter(db, line->output.machine, line->output.metric);
+  if (!f.output || !components)
+    return f;
+  f.components = true;
+  f.items = storage::bom_items(db, f.order.product, f.order.revision);
+  for (const auto& m : line->machines) {
+    if (m.placements.empty())
+      continue;
+    if (auto c = find_counter(db, m.id, m.placements))
+      f.placers.push_back(*c);
+  }
+  return f;
 }
 
 int64_t running_ms(const std::vector<storage::work_order_run>& runs, int64_t now) {
@@ -77,8 +118,8 @@ int64_t running_ms(const std::vector<storage::work_order_run>& runs, int64_t now
 
 // The order's members, its boards, progress, rate and ETA; with
 // `components`, its BOM's components against the placers' counters.
-void order_json(json_out& w, storage::reader& db, const config::config& plant,
-                const storage::work_order_info& o, int64_t now, bool components) {
+void order_json(json_out& w, storage::reader& db, const order_facts& f, int64_t now) {
+  const storage::work_order_info& o = f.order;
   w.begin_object();
   w.key("id").value(o.ident);
   w.key("product").value(o.product);
@@ -99,10 +140,7 @@ void order_json(json_out& w, storage::reader& db, const config::config& plant,
   w.end_array();
   const int64_t ms = running_ms(o.runs, now);
   w.key("running_ms").value(ms);
-  const config::line_config* line = endpoints::find_line(plant, o.line);
-  std::optional<counter_ref> output;
-  if (line && !line->output.machine.empty())
-    output = find_counter(db, line->output.machine, line->output.metric);
+  const std::optional<counter_ref>& output = f.output;
   w.key("output");
   if (!output) {
     w.null();
@@ -131,12 +169,12 @@ void order_json(json_out& w, storage::reader& db, const config::config& plant,
       w.value(now + static_cast<int64_t>(left / rate * 3'600'000.0));
     else
       w.null();
-    if (components) {
+    if (f.components) {
       // Per part number, in the order of its first item.
       std::vector<std::string> order;
       std::map<std::string, int64_t> per_board;
       int64_t total = 0, placed = 0;
-      for (const auto& i : storage::bom_items(db, o.product, o.revision)) {
+      for (const auto& i : f.items) {
         if (!per_board.count(i.part_number))
           order.push_back(i.part_number);
         per_board[i.part_number] += i.quantity;
@@ -159,17 +197,12 @@ void order_json(json_out& w, storage::reader& db, const config::config& plant,
       w.end_array();
       double by_placers = 0;
       w.key("placers").begin_array();
-      for (const auto& m : line->machines) {
-        if (m.placements.empty())
-          continue;
-        auto c = find_counter(db, m.id, m.placements);
-        if (!c)
-          continue;
-        const double n = counted(db, *c, o.runs, now);
+      for (const auto& c : f.placers) {
+        const double n = counted(db, c, o.runs, now);
         by_placers += n;
         w.begin_object();
-        w.key("machine").value(m.id);
-        w.key("metric").value(m.placements);
+        w.key("machine").value(c.machine);
+        w.key("metric").value(c.metric);
         w.key("placed").value(n);
         w.end_object();
       }
@@ -335,12 +368,17 @@ void work_orders(const api_context& ctx, const request& req, httplib::Response& 
   if (auto e = int_param(req.params, "limit", 1, 1000, limit))
     return bad_param(res, *e);
   ctx.query(res, [plant = ctx.plant, line, status, limit](storage::reader& db) {
-    storage::read_snapshot snap(db);
+    std::vector<order_facts> orders;
+    {
+      storage::read_snapshot snap(db);
+      for (auto& o : storage::work_orders(db, line, status, limit))
+        orders.push_back(read_facts(db, *plant, std::move(o), false));
+    }
     const int64_t now = wall_ms();
     json_out w;
     w.begin_object().key("work_orders").begin_array();
-    for (const auto& o : storage::work_orders(db, line, status, limit))
-      order_json(w, db, *plant, o, now, false);
+    for (const auto& f : orders)
+      order_json(w, db, f, now);
     w.end_array().end_object();
     return query_reply{200, w.take()};
   });
@@ -353,12 +391,16 @@ void work_order(const api_context& ctx, const request& req, httplib::Response& r
   if (req.params.error())
     return bad_param(res, *req.params.error());
   ctx.query(res, [plant = ctx.plant, id](storage::reader& db) {
-    storage::read_snapshot snap(db);
-    auto o = storage::work_order(db, id);
-    if (!o)
+    std::optional<order_facts> f;
+    {
+      storage::read_snapshot snap(db);
+      if (auto o = storage::work_order(db, id))
+        f = read_facts(db, *plant, std::move(*o), true);
+    }
+    if (!f)
       return error_reply(404, "unknown_work_order", "no work order '" + id + "'");
     json_out w;
-    order_json(w, db, *plant, *o, wall_ms(), true);
+    order_json(w, db, *f, wall_ms());
     return query_reply{200, w.take()};
   });
 }

@@ -17,16 +17,37 @@
 // summaries (storage/counter_hours.hpp) in a few index seeks; the API uses
 // that one, and tests compare the two.
 //
+// One consistent state: the value before `from` and the range's polls come
+// from one reader::scan (newest first, kept in memory, then counted oldest
+// first), so one head snapshot and one read transaction. (It used to read
+// them in two scans, each loading the writer's head again: inside a caller's
+// transaction a compaction between the two moved the range's polls out of
+// the head into chunks that transaction cannot see, and they were not
+// counted; tests/storage/counters_test.cpp runs that compaction from
+// test_hooks::count_increase_between_reads.)
+//
 // Not thread-safe: like its reader, one per thread. Runs in the caller's read
-// transaction when one is open (storage::read_snapshot), else in its own.
-// Throws db_error (SQLITE_INTERRUPT past the reader's deadline).
+// transaction when one is open (storage::read_snapshot), else in its own. As
+// for every reader::scan, a caller's transaction must not have read anything
+// before (the head is loaded before the transaction's snapshot is taken;
+// storage/reader_scan.cpp). Throws db_error (SQLITE_INTERRUPT past the
+// reader's deadline).
 #pragma once
 
 #include "storage/reader.hpp"
 
 #include <cstdint>
+#include <functional>
 
 namespace edgemes::storage {
+
+namespace test_hooks {
+// Tests only (empty in the daemon): called by count_increase once the value
+// before `from` is known and before the range's polls are counted — where
+// the old two-scan version read the range — so a test can change the file
+// there (e.g. run a compaction).
+extern std::function<void()> count_increase_between_reads;
+} // namespace test_hooks
 
 counter_increase count_increase(reader& db, int64_t machine_id, int slot, int64_t from_ms,
                                 int64_t to_ms, int64_t lookback_ms = kCounterLookbackMs);

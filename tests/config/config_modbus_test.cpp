@@ -2,6 +2,7 @@
 // register map parse into config's structs with their defaults, and every
 // kind of mistake names its JSON path and what is wrong.
 #include "config/config.hpp"
+#include "tests/config/config_cases.hpp"
 #include "tests/support/test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,8 @@
 #include <vector>
 
 using namespace edgemes;
+using edgemes::test::config_cases::broken_case;
+using edgemes::test::config_cases::has_problem;
 
 namespace {
 
@@ -26,20 +29,6 @@ std::string modbus_machine(const std::string& source = R"("host": "10.0.0.7")",
   return R"({"id": "oven", "type": "reflow", "source": {"adapter": "modbus_tcp", )" + source +
          R"(}, "metrics": {)" + metrics + "}" + extra + "}";
 }
-
-bool has_problem(const config::parse_result& r, const std::string& path, const std::string& fragment) {
-  for (const auto& p : r.problems)
-    if (p.path == path && p.message.find(fragment) != std::string::npos)
-      return true;
-  return false;
-}
-
-struct broken_case {
-  const char* what;
-  std::string text;
-  std::string path;
-  std::string message;
-};
 
 } // namespace
 
@@ -234,15 +223,7 @@ TEST_CASE("each kind of broken modbus_tcp machine names its path and what is wro
       {"map on a metric", one(R"({"table": "holding", "address": 1, "type": "int16", "map": {"1": "RUN"}})"),
        m0 + "/metrics/x/map", "unknown key 'map'"},
   };
-  for (const auto& c : cases) {
-    SECTION(c.what) {
-      const auto r = config::parse(c.text);
-      INFO("config: " << c.text);
-      INFO("problems:\n" << config::format_problems(r.problems));
-      CHECK_FALSE(r.ok());
-      CHECK(has_problem(r, c.path, c.message));
-    }
-  }
+  test::config_cases::check_broken(cases);
 }
 
 TEST_CASE("every mistake of one register map is reported in one pass", "[config][modbus]") {

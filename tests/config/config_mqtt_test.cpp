@@ -1,6 +1,7 @@
 // Tests for config/validate_mqtt.cpp: the `mqtt` section's brokers and the
 // rules of a machine whose source is `mqtt` — every mistake names its path.
 #include "config/config.hpp"
+#include "tests/config/config_cases.hpp"
 #include "tests/support/test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,8 @@
 #include <vector>
 
 using namespace edgemes;
+using edgemes::test::config_cases::broken_case;
+using edgemes::test::config_cases::has_problem;
 
 namespace {
 
@@ -26,20 +29,6 @@ std::string doc(const std::string& brokers, const std::string& machines) {
 }
 
 const std::string kGoodSource = R"(, "broker": "floor", "topic": "smt1/placer1")";
-
-bool has_problem(const config::parse_result& r, const std::string& path, const std::string& fragment) {
-  for (const auto& p : r.problems)
-    if (p.path == path && p.message.find(fragment) != std::string::npos)
-      return true;
-  return false;
-}
-
-struct broken_case {
-  const char* what;
-  std::string text;
-  std::string path;
-  std::string message;
-};
 
 } // namespace
 

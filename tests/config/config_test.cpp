@@ -3,6 +3,7 @@
 // order behave as documented.
 #include "adapters/sim_model.hpp"
 #include "config/config.hpp"
+#include "tests/config/config_cases.hpp"
 #include "tests/support/test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,8 @@
 #include <vector>
 
 using namespace edgemes;
+using edgemes::test::config_cases::broken_case;
+using edgemes::test::config_cases::has_problem;
 
 namespace {
 
@@ -28,13 +31,6 @@ std::string doc_with_top(const std::string& top) {
   return doc_with_machines(machine_json(kHttpSource), top + ",");
 }
 
-bool has_problem(const config::parse_result& r, const std::string& path, const std::string& fragment) {
-  for (const auto& p : r.problems)
-    if (p.path == path && p.message.find(fragment) != std::string::npos)
-      return true;
-  return false;
-}
-
 const std::string kContractExample = R"({ "site": "assembly-hub",
   "database": { "path": "data/factory.db", "synchronous": "NORMAL", "cache_size_kib": 64000, "busy_timeout_ms": 5000 },
   "writer":   { "max_batch": 5000, "flush_interval_ms": 500, "max_queue": 200000 },
@@ -44,13 +40,6 @@ const std::string kContractExample = R"({ "site": "assembly-hub",
         "source": { "adapter": "http_json", "url": "http://127.0.0.1:9100/machines/smt1-placer1/status", "timeout_ms": 2000 },
         "metrics": { "placements_total": "/counters/placements", "cycle_time_s": "/cycle_time_s", "zone1_c": "/oven/zones/0" },
         "state": "/state" } ] } ] })";
-
-struct broken_case {
-  const char* what;
-  std::string text;
-  std::string path;
-  std::string message;  // a fragment of the expected message
-};
 
 } // namespace
 
@@ -401,15 +390,7 @@ TEST_CASE("each kind of broken config names its path and what is wrong", "[confi
       {"machine e10 not an object", doc_with_machines(machine_json(kHttpSource, R"(, "e10": "PRD")")),
        "/lines/0/machines/0/e10", "expected an object, got string"},
   };
-  for (const auto& c : cases) {
-    SECTION(c.what) {
-      const auto r = config::parse(c.text);
-      INFO("config: " << c.text);
-      INFO("problems:\n" << config::format_problems(r.problems));
-      CHECK_FALSE(r.ok());
-      CHECK(has_problem(r, c.path, c.message));
-    }
-  }
+  test::config_cases::check_broken(cases);
 }
 
 TEST_CASE("every problem in a config is reported, not just the first", "[config]") {

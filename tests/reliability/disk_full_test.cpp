@@ -8,53 +8,13 @@
 #include "tests/reliability/rel_support.hpp"
 
 #include <csignal>
-#include <cstdio>
 #include <iostream>
 #include <regex>
-#include <sys/mount.h>
 #include <thread>
 
 using namespace edgemes::test;
 using namespace edgemes::test::rel;
 using namespace std::chrono_literals;
-
-namespace {
-
-// A tmpfs of `size` mounted at `dir`, unmounted (lazily) on destruction.
-class tmpfs_mount {
-public:
-  tmpfs_mount(const std::string& dir, const std::string& size) : dir_(dir) {
-    std::filesystem::create_directories(dir);
-    std::string opts = "size=" + size;
-    mounted_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, opts.c_str()) == 0;
-  }
-  ~tmpfs_mount() {
-    if (mounted_)
-      ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-private:
-  std::string dir_;
-  bool mounted_ = false;
-};
-
-// Writes `path` until the file system is full; returns the bytes written.
-int64_t fill(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  REQUIRE(f);
-  std::vector<char> block(64 << 10, 'x');
-  int64_t n = 0;
-  while (true) {
-    size_t w = std::fwrite(block.data(), 1, block.size(), f);
-    n += static_cast<int64_t>(w);
-    if (w < block.size() || std::fflush(f) != 0)
-      break;
-  }
-  std::fclose(f);
-  return n;
-}
-
-} // namespace
 
 TEST_CASE("a full disk degrades health, drops are counted, and ingest recovers when space returns",
           "[reliability][diskfull]") {

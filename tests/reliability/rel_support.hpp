@@ -11,12 +11,15 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <sys/mount.h>
 
 namespace edgemes::test::rel {
 
@@ -116,6 +119,45 @@ inline std::set<int64_t> served_seqs(int sim_port, const std::string& machine) {
   for (auto& s : j.at("seqs"))
     out.insert(s.get<int64_t>());
   return out;
+}
+
+// A tmpfs of `size` mounted at `dir`, unmounted (lazily) on destruction.
+// Mounting needs root: mounted() is false elsewhere, and a test using it says
+// so and does nothing.
+class tmpfs_mount {
+public:
+  tmpfs_mount(const std::string& dir, const std::string& size) : dir_(dir) {
+    std::filesystem::create_directories(dir);
+    std::string opts = "size=" + size;
+    mounted_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, opts.c_str()) == 0;
+  }
+  ~tmpfs_mount() {
+    if (mounted_)
+      ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  tmpfs_mount(const tmpfs_mount&) = delete;
+  tmpfs_mount& operator=(const tmpfs_mount&) = delete;
+  bool mounted() const { return mounted_; }
+
+private:
+  std::string dir_;
+  bool mounted_ = false;
+};
+
+// Writes `path` until the file system is full; returns the bytes written.
+inline int64_t fill(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  REQUIRE(f);
+  std::vector<char> block(64 << 10, 'x');
+  int64_t n = 0;
+  while (true) {
+    size_t w = std::fwrite(block.data(), 1, block.size(), f);
+    n += static_cast<int64_t>(w);
+    if (w < block.size() || std::fflush(f) != 0)
+      break;
+  }
+  std::fclose(f);
+  return n;
 }
 
 } // namespace edgemes::test::rel

@@ -2,6 +2,7 @@
 // plain SQL (LAG over the samples view), on polls in chunks and in the log,
 // with resets, gaps and range edges that cut between polls.
 #include "storage/counters.hpp"
+#include "storage/dashboard.hpp"
 
 #include "tests/storage/fixture.hpp"
 
@@ -95,4 +96,56 @@ TEST_CASE("a counter's increase over a range treats a drop as a reset and matche
     CHECK(none.values == 0);
     CHECK(none.increase == 0);
   }
+}
+
+TEST_CASE("count_increase reads the value before the range and the range in one state, even "
+          "when a compaction moves the polls between the two",
+          "[storage][counters]") {
+  // The reference used to read the value before `from` and the range in two
+  // scans, loading the writer's head for each: inside a caller's read
+  // snapshot, a compaction between the two took the range's polls out of the
+  // head into chunks the snapshot does not see, and it counted 0 of 190
+  // polls. The hook runs that compaction at that point, every time.
+  catalogued_file f;
+  // 300 polls in the writer's head (nothing compacted), +2 a poll.
+  const int64_t t0 = 1'700'000'040'000;
+  std::vector<poll_row> polls;
+  for (int i = 0; i < 300; ++i)
+    polls.push_back({f.printer, t0 + i * 1000, {100.0 + 2 * i, 1, 2}});
+  f.w->commit(polls, {}, {});
+  auto r = reader::open(f.path, options{}, f.w->shared_head());
+  const int64_t from = t0 + 100'500, to = t0 + 290'500;  // polls 101..290
+  const double expected = 2.0 * 190;                       // 100 -> 101 counts too
+  int64_t compacted = 0;
+  // Between the two reads, everything in the head moves into chunks.
+  test_hooks::count_increase_between_reads = [&] { compacted += f.w->compact(true).chunks; };
+  struct reset_hook {
+    ~reset_hook() { test_hooks::count_increase_between_reads = nullptr; }
+  } reset;
+
+  SECTION("inside a caller's read snapshot") {
+    counter_increase got;
+    {
+      read_snapshot snap(*r);
+      got = count_increase(*r, f.printer, 0, from, to);
+    }
+    CHECK(compacted > 0);
+    CHECK(got.has_before);
+    CHECK(got.values == 190);
+    CHECK(got.increase == expected);
+    CHECK(got.first_ts == t0 + 101'000);
+    CHECK(got.last_ts == t0 + 290'000);
+  }
+  SECTION("in its own read transaction") {
+    auto got = count_increase(*r, f.printer, 0, from, to);
+    CHECK(compacted > 0);
+    CHECK(got.has_before);
+    CHECK(got.values == 190);
+    CHECK(got.increase == expected);
+  }
+  // And afterwards, from the chunks alone.
+  test_hooks::count_increase_between_reads = nullptr;
+  auto again = count_increase(*r, f.printer, 0, from, to);
+  CHECK(again.values == 190);
+  CHECK(again.increase == expected);
 }

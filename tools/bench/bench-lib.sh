@@ -1,5 +1,5 @@
-# bench-lib.sh: shared pieces of run-prometheus.sh, run-api-load.sh,
-# run-rss.sh and run-dashboard.sh, each of which sources it first:
+# bench-lib.sh: shared pieces of the tools/bench/run-*.sh scripts (all but
+# run-seed.sh), each of which sources it first:
 #   source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 # It sets $here (tools/bench), $root (the repository) and $build (BUILD_DIR,
 # default <repo>/build-bench), sources procstat.sh, and gives the set-up
@@ -15,22 +15,47 @@ source "$here/procstat.sh"
 
 bench_pids=()
 
-# bench_setup NAME TOOL...: checks that each TOOL is installed, raises the
-# open-file limit, builds edgemes and edgemes-sim in $build (BUILD_TYPE,
-# default RelWithDebInfo), makes the temp dir $out and an EXIT trap that stops
-# every started process and removes $out (kept with KEEP=1).
-bench_setup() {
+# bench_tools NAME TOOL...: exits with a hint unless each TOOL is installed.
+bench_tools() {
   local name=$1 cmd
   shift
   for cmd in "$@"; do
     command -v "$cmd" >/dev/null || { echo "$name: needs $cmd: sudo bash $here/setup-bench.sh" >&2; exit 1; }
   done
-  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-  echo "$name: building edgemes, edgemes-sim in $build" >&2
+}
+
+# bench_build NAME TARGET...: configures $build (BUILD_TYPE, default
+# RelWithDebInfo) and builds the TARGETs there.
+bench_build() {
+  local name=$1
+  shift
+  echo "$name: building $* in $build" >&2
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
-  cmake --build "$build" --target edgemes edgemes-sim -j2 >/dev/null
-  out="$(mktemp -d "/tmp/edgemes-$name.XXXXXX")"
-  trap 'bench_cleanup; [[ "${KEEP:-0}" == 1 ]] || rm -rf "$out"' EXIT
+  cmake --build "$build" --target "$@" -j2 >/dev/null
+}
+
+# bench_tmp NAME [COMMAND]: makes the temp dir $out (/tmp/edgemes-NAME.XXXXXX)
+# and an EXIT trap that runs COMMAND (e.g. stopping a process the script
+# tracks itself), stops every process in bench_pids and removes $out (kept
+# with KEEP=1, and said so).
+bench_tmp() {
+  out="$(mktemp -d "/tmp/edgemes-$1.XXXXXX")"
+  bench_tmp_exit=${2:-}
+  trap 'eval "$bench_tmp_exit"; bench_cleanup
+        if [[ "${KEEP:-0}" == 1 ]]; then echo "$(basename "$0" .sh): kept $out" >&2; else rm -rf "$out"; fi' EXIT
+}
+
+# bench_setup NAME TOOL...: checks that each TOOL is installed, raises the
+# open-file limit, builds edgemes and edgemes-sim in $build (BUILD_TYPE,
+# default RelWithDebInfo), makes the temp dir $out and an EXIT trap that stops
+# every started process and removes $out (kept with KEEP=1).
+bench_setup() {
+  local name=$1
+  shift
+  bench_tools "$name" "$@"
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  bench_build "$name" edgemes edgemes-sim
+  bench_tmp "$name"
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

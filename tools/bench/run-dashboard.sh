@@ -25,22 +25,17 @@ secs="${SECONDS_EACH:-60}"
 warmup="${WARMUP:-10}"
 poll="${POLL_MS:-1000}"
 
-for cmd in node curl jq; do
-  command -v "$cmd" >/dev/null || { echo "run-dashboard: needs $cmd" >&2; exit 1; }
-done
+bench_tools run-dashboard node curl jq
 [ -x /usr/bin/chromium ] && [ -d "$root/tests/web/node_modules/playwright-core" ] ||
   { echo "run-dashboard: needs chromium and tests/web/node_modules: bash tools/setup.sh build" >&2; exit 1; }
 
 edgemes="${EDGEMES:-}"
 if [ -z "$edgemes" ]; then
-  echo "run-dashboard: building edgemes in $build" >&2
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" --target edgemes -j2 >/dev/null
+  bench_build run-dashboard edgemes
   edgemes="$build/bin/edgemes"
 fi
 
-out="$(mktemp -d /tmp/edgemes-dashboard.XXXXXX)"
-trap 'bench_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
+bench_tmp dashboard
 
 port=$(free_port)
 types=(placer printer reflow aoi)

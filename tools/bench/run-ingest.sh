@@ -13,22 +13,17 @@
 # KEEP=1 keeps the temp dir with every run's JSON.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${BUILD_DIR:-$root/build-bench}"
+# shellcheck source=bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 samples="${SAMPLES:-10000000}"
 reps="${REPS:-3}"
 machines="${MACHINES:-1000}"
 interval="${INTERVAL_MS:-25}"
 
-command -v jq >/dev/null || { echo "run-ingest: needs jq (apt-get install jq)" >&2; exit 1; }
-
-echo "run-ingest: building edgemes-bench (${BUILD_TYPE:-RelWithDebInfo}) in $build" >&2
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
-cmake --build "$build" --target edgemes-bench -j2 >/dev/null
+bench_tools run-ingest jq
+bench_build run-ingest edgemes-bench
 bench="$build/bin/edgemes-bench"
-
-out="$(mktemp -d /tmp/edgemes-bench.XXXXXX)"
-if [[ "${KEEP:-0}" != 1 ]]; then trap 'rm -rf "$out"' EXIT; fi
+bench_tmp bench
 
 raw_cmd=("$bench" ingest-raw --db "$out/raw.db" --machines "$machines" --metrics 20
          --samples "$samples" --batch-polls 1000 --report-every 1000000 --json)

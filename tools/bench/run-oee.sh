@@ -31,7 +31,8 @@
 # the request's. Medians of both are printed.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 build="${BUILD_DIR:-$root/build}"
 machines="${MACHINES:-1000}"
 hours="${HOURS:-8}"
@@ -39,15 +40,9 @@ reps="${REPS:-5}"
 port="${PORT:-18080}"
 edgemes="${EDGEMES:-$build/bin/edgemes}"
 old="${EDGEMES_OLD:-}"
-command -v jq >/dev/null || { echo "run-oee: needs jq (apt-get install jq)" >&2; exit 1; }
-
-out="$(mktemp -d /tmp/edgemes-oee.XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$out"; else echo "run-oee: kept $out" >&2; fi
-}
-trap cleanup EXIT
+bench_tools run-oee jq
+pids=()  # the daemons started below; stopped on exit
+bench_tmp oee 'for p in "${pids[@]}"; do stop_pid "$p"; done'
 
 if [[ -n "${SEED_DIR:-}" ]]; then
   echo "run-oee: reusing the seed in $SEED_DIR" >&2
