@@ -51,6 +51,8 @@ result compute(const inputs& in) {
 
   if (r.planned_ms > 0)
     r.availability = static_cast<double>(prd) / static_cast<double>(r.planned_ms);
+  else if (in.missing.count("availability"))
+    why("availability", "");
   else if (ms(no_state) > 0 && ms(no_state) >= in.total_ms)
     r.null_reasons["availability"] = "no state known in the range (edgemes was not watching the machine yet)";
   else
@@ -396,6 +398,9 @@ line_eval evaluate_line(evaluator& ev, const config::line_config& l, time_range 
     in.unmapped = from_eval->in.unmapped;
   } else {
     in.class_ms[no_state] = in.total_ms;
+    in.missing["availability"] =
+        "no machine of the line gives its time: none has oee.ideal_cycle_s and the line has no "
+        "output counter";
   }
   if (e.bottleneck)
     in.ideal_cycle_s = e.bottleneck->oee.ideal_cycle_s;

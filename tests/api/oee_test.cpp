@@ -72,6 +72,10 @@ TEST_CASE("OEE defaults to the current shift and says why a factor without confi
   auto line = ok_doc(d.port(), "/api/v1/lines/smt1/oee");
   CHECK(line["basis"]["bottleneck"].is_null());
   CHECK(line["null_reasons"]["performance"] == "the line has no output counter");
+  CHECK(line["availability"].is_null());
+  CHECK(line["null_reasons"]["availability"] ==
+        "no machine of the line gives its time: none has oee.ideal_cycle_s and the line has no "
+        "output counter");
   auto hours = ok_doc(d.port(), "/api/v1/machines/smt1-aoi/oee/series?step=hour&from=0&to=" +
                                      std::to_string(3 * 3600 * 1000 + 5));
   REQUIRE(hours["points"].size() == 4);
