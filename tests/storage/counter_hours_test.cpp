@@ -22,21 +22,6 @@ namespace {
 constexpr int64_t hour_ms = 3'600'000;
 constexpr int64_t t0 = 1'699'999'200'000;  // an hour boundary (472222 h)
 
-// Equal field for field; `increase` bit for bit unless `fractional` (values
-// that are not integers: the hours group the additions differently, so only
-// the last bits may differ — reader.hpp says so).
-void same(const counter_increase& got, const counter_increase& want, bool fractional = false) {
-  if (fractional)
-    CHECK(got.increase == Approx(want.increase).epsilon(1e-12));
-  else
-    CHECK(got.increase == want.increase);
-  CHECK(got.resets == want.resets);
-  CHECK(got.values == want.values);
-  CHECK(got.first_ts == want.first_ts);
-  CHECK(got.last_ts == want.last_ts);
-  CHECK(got.has_before == want.has_before);
-}
-
 // A random range: hour-aligned ends half of the time (the summaries' case),
 // anything inside [t0 - 1 h, t0 + span + 1 h) otherwise.
 std::pair<int64_t, int64_t> random_range(std::mt19937_64& rng, int64_t span) {

@@ -133,4 +133,20 @@ inline int64_t stored_polls(sqlite3* db) {
                        "edgemes_log(l.data) p))");
 }
 
+// Two counts equal field for field; `increase` bit for bit unless
+// `fractional` (values that are not integers: hour summaries group the
+// additions differently, so only the last bits may differ — reader.hpp says so).
+inline void same(const counter_increase& got, const counter_increase& want,
+                 bool fractional = false) {
+  if (fractional)
+    CHECK(got.increase == Approx(want.increase).epsilon(1e-12));
+  else
+    CHECK(got.increase == want.increase);
+  CHECK(got.resets == want.resets);
+  CHECK(got.values == want.values);
+  CHECK(got.first_ts == want.first_ts);
+  CHECK(got.last_ts == want.last_ts);
+  CHECK(got.has_before == want.has_before);
+}
+
 } // namespace edgemes::storage::test

@@ -90,18 +90,6 @@ void ingest(writer& w, std::vector<poll_row> polls, std::vector<state_row> state
   }
 }
 
-void same(const counter_increase& got, const counter_increase& want, bool fractional) {
-  if (fractional)
-    CHECK(got.increase == Approx(want.increase).epsilon(1e-12));
-  else
-    CHECK(got.increase == want.increase);
-  CHECK(got.resets == want.resets);
-  CHECK(got.values == want.values);
-  CHECK(got.first_ts == want.first_ts);
-  CHECK(got.last_ts == want.last_ts);
-  CHECK(got.has_before == want.has_before);
-}
-
 int64_t random_time(std::mt19937_64& rng) {
   std::uniform_int_distribution<int64_t> hours(-1, span / hour_ms + 1);
   std::uniform_int_distribution<int64_t> at(t0 - hour_ms, t0 + span + hour_ms);
