@@ -541,20 +541,19 @@ query_reply floor(storage::reader& db, const config::config& plant,
   w.key("from").value(range.from_ms);
   w.key("to").value(range.to_ms);
   std::vector<const config::machine_config*> all;
+  std::vector<const std::string*> line_ids;  // all[i]'s line
   for (const auto& l : plant.lines)
     if (!line || l.id == *line)
-      for (const auto& m : l.machines)
+      for (const auto& m : l.machines) {
         all.push_back(&m);
+        line_ids.push_back(&l.id);
+      }
   ev.prefetch(all, range, now_ms);
   w.key("machines").begin_array();
-  for (const auto& l : plant.lines) {
-    if (line && l.id != *line)
-      continue;
-    for (const auto& m : l.machines) {
-      w.begin_object();
-      machine_fields(w, m.id, l.id, range, ev.machine(m, range, now_ms));
-      w.end_object();
-    }
+  for (size_t i = 0; i < all.size(); ++i) {
+    w.begin_object();
+    machine_fields(w, all[i]->id, *line_ids[i], range, ev.machine(*all[i], range, now_ms));
+    w.end_object();
   }
   w.end_array().end_object();
   return {200, w.take()};
